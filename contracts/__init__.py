@@ -1,0 +1,1 @@
+"""Contract-testing toolkit: spec loaders, checks, the pytest plugin and the check command."""

@@ -1,0 +1,178 @@
+"""`mockserver` / `python -m mockserver`: run the fake on a port with uvicorn.
+
+App layer. Every flag is also an environment variable (`MOCKSERVER_<FLAG>`), which the
+flag overrides.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import click
+import uvicorn
+
+from mockserver.app import create_app
+from mockserver.settings import Settings
+
+ENV = "MOCKSERVER_"
+
+
+def _env(name: str) -> str:
+    return ENV + name.upper()
+
+
+def banner(settings: Settings, seed: int) -> str:
+    base = f"http://{_url_host(settings.host)}:{settings.port}"
+    key = settings.keys[0] if settings.keys else "any-non-empty-key"
+    clock = (
+        "manual (advance with POST /__mock/clock/advance)"
+        if settings.clock == "manual"
+        else f"real x{settings.speed:g}"
+    )
+    lines = [
+        "mockserver: offline fake of the AI/ML API and EvoLink Kling-O1 video APIs",
+        f"  aimlapi  base URL  {base}              (POST/GET /v2/video/generations)",
+        f"  evolink  base URL  {base}              (POST /v1/videos/generations, GET /v1/tasks/{{id}})",
+        f"  evolink  mirror    {base}/apiv1        (the seed document's base URL form)",
+        f"  control plane      {base}/__mock/      (reset, clock, tasks, faults, requests, callbacks)",
+        f"  API key            {key}"
+        + ("  (any non-empty key is accepted)" if settings.accept_any_key else ""),
+        f"  clock {clock}; seed {seed}; credits per key "
+        f"{'unlimited' if settings.credits is None else f'{settings.credits:g}'}; rate limit "
+        f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}; "
+        f"evolink errors {settings.evolink_errors}",
+    ]
+    if settings.allow_callback_hosts:
+        lines.append(
+            "  CALLBACKS to local receivers are ON for: "
+            + ", ".join(settings.allow_callback_hosts)
+            + " (plain http allowed; the real service forbids this)"
+        )
+    lines += [
+        "",
+        "Try it:",
+        f"  curl -s {base}/v1/videos/generations -H 'Authorization: Bearer {key}' \\",
+        "    -H 'Content-Type: application/json' \\",
+        '    -d \'{"model": "kling-o1-image-to-video", "prompt": "A cat walking", '
+        '"image_urls": ["https://example.com/cat.jpg"]}\'',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.option("--host", default="127.0.0.1", envvar=_env("host"), help="Address to bind.")
+@click.option("--port", default=8000, type=click.IntRange(0, 65535), envvar=_env("port"))
+@click.option(
+    "--speed",
+    default=1.0,
+    type=click.FloatRange(min=0, min_open=True),
+    envvar=_env("speed"),
+    help="Fake time runs FACTOR times faster than real time.",
+)
+@click.option(
+    "--clock",
+    "clock",
+    default="real",
+    type=click.Choice(["real", "manual"]),
+    envvar=_env("clock"),
+    help="manual: time moves only via POST /__mock/clock/advance.",
+)
+@click.option(
+    "--seed",
+    default=None,
+    type=int,
+    envvar=_env("seed"),
+    help="Seed for ids; the same seed gives the same ids (random if absent).",
+)
+@click.option(
+    "--keys",
+    multiple=True,
+    envvar=_env("keys"),
+    help="Accepted API keys, comma-separated or repeated [default: mock-key].",
+)
+@click.option(
+    "--accept-any-key",
+    is_flag=True,
+    envvar=_env("accept_any_key"),
+    help="Accept any non-empty bearer key (drop-in use).",
+)
+@click.option(
+    "--credits",
+    default=None,
+    type=click.FloatRange(min=0),
+    envvar=_env("credits"),
+    help="Credits per key (7 per 5 s video, 14 per 10 s) [default: unlimited].",
+)
+@click.option(
+    "--rate-limit",
+    default=0,
+    type=click.IntRange(min=0),
+    envvar=_env("rate_limit"),
+    help="Requests per minute per key; 0 means none.",
+)
+@click.option(
+    "--evolink-errors",
+    default="seed",
+    type=click.Choice(["seed", "current"]),
+    envvar=_env("evolink_errors"),
+    help="seed: integer error codes; current: string codes.",
+)
+@click.option(
+    "--allow-callback-host",
+    "allow_callback_hosts",
+    multiple=True,
+    envvar=_env("allow_callback_hosts"),
+    help="Let callbacks reach this host, plain http included (repeatable).",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    type=click.Choice(["debug", "info", "warning", "error"]),
+    envvar=_env("log_level"),
+)
+def main(
+    host: str,
+    port: int,
+    speed: float,
+    clock: str,
+    seed: int | None,
+    keys: tuple[str, ...],
+    accept_any_key: bool,
+    credits: float | None,
+    rate_limit: int,
+    evolink_errors: str,
+    allow_callback_hosts: tuple[str, ...],
+    log_level: str,
+) -> None:
+    """Run the fake of both video APIs on HOST:PORT."""
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "speed": speed,
+        "clock": clock,
+        "seed": seed,
+        "accept_any_key": accept_any_key,
+        "credits": credits,
+        "rate_limit": rate_limit,
+        "evolink_errors": evolink_errors,
+        "allow_callback_hosts": _split(allow_callback_hosts),
+        "log_requests": log_level in ("debug", "info"),
+    }
+    if keys:
+        options["keys"] = _split(keys)
+    settings = Settings.from_env(**options)
+    app = create_app(settings)
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(message)s", stream=sys.stdout)
+    click.echo(banner(settings, app.state.mock.engine.seed))
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

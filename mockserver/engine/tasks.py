@@ -1,0 +1,102 @@
+"""A task's lifecycle, derived from the clock when read (nothing ticks in the background).
+
+Engine layer. Statuses are neutral (QUEUED/RUNNING/SUCCEEDED/FAILED); provider words live
+in `mockserver/providers/<slug>/wire.py`.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass
+
+
+class TaskStatus(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a task failed: a provider business code and an optional message."""
+
+    code: str
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """An outcome forced before the natural end (control plane: complete, fail, cancel)."""
+
+    at: float
+    status: TaskStatus
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What a task looks like at one instant."""
+
+    status: TaskStatus
+    progress: int
+    remaining: int | None  # whole seconds until the end, while unfinished
+    failure: Failure | None
+    ended_at: float | None
+
+
+@dataclass(slots=True)
+class Task:
+    id: str
+    provider: str
+    owner: str
+    model: str
+    created_at: float
+    queue_seconds: float
+    run_seconds: float
+    duration: int
+    aspect_ratio: str
+    credits: float
+    media_token: str
+    callback_url: str | None = None
+    origin: str = ""  # base URL the task was created through (for result links in callbacks)
+    planned_failure: Failure | None = None  # ends failed instead of completing
+    ending: Ending | None = None
+
+    @property
+    def started_at(self) -> float:
+        return self.created_at + self.queue_seconds
+
+    @property
+    def natural_end(self) -> float:
+        return self.started_at + self.run_seconds
+
+    @property
+    def ends_at(self) -> float:
+        return self.ending.at if self.ending is not None else self.natural_end
+
+    def _progress(self, at: float) -> int:
+        if at < self.started_at or self.run_seconds <= 0:
+            return 0
+        share = (at - self.started_at) / self.run_seconds
+        return max(0, min(99, math.floor(share * 100)))
+
+    def observe(self, now: float) -> Snapshot:
+        ending = self.ending
+        if ending is not None and now >= ending.at:
+            progress = 100 if ending.status is TaskStatus.SUCCEEDED else self._progress(ending.at)
+            return Snapshot(ending.status, progress, None, ending.failure, ending.at)
+        if now >= self.natural_end:
+            if self.planned_failure is not None:
+                end = self.natural_end
+                return Snapshot(TaskStatus.FAILED, self._progress(end), None, self.planned_failure, end)
+            return Snapshot(TaskStatus.SUCCEEDED, 100, None, None, self.natural_end)
+        remaining = math.ceil(self.natural_end - now)
+        if now < self.started_at:
+            return Snapshot(TaskStatus.QUEUED, 0, remaining, None, None)
+        return Snapshot(TaskStatus.RUNNING, self._progress(now), remaining, None, None)

@@ -1,0 +1,146 @@
+"""Everything that is EvoLink's own: status words, ids, task bodies and error bodies.
+
+Provider layer: the only module that knows evolink's vocabulary.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mockserver.engine import Failure, Snapshot, Task, TaskStatus
+from mockserver.engine.ids import IdFactory
+from mockserver.providers.common import json_response, media_url, retry_headers
+from mockserver.routing import ApiError, FieldError
+from mockserver.spec import Operation
+
+SLUG = "evolink"
+DEFAULT_ASPECT_RATIO = "16:9"  # not documented; D14 uses 16:9 where nothing is asked
+MIRROR_PREFIX = "/apiv1"
+STATUS_WORDS = {
+    TaskStatus.QUEUED: "pending",
+    TaskStatus.RUNNING: "processing",
+    TaskStatus.SUCCEEDED: "completed",
+    TaskStatus.FAILED: "failed",
+}
+# B.7 business codes, with messages in the style of the error-codes page.
+FAILURE_MESSAGES = {
+    "content_policy_violation": "Content policy violation.\nYour request was blocked by safety filters.",
+    "invalid_parameters": "Invalid parameters.\nPlease check the request parameters.",
+    "image_processing_error": "Image processing error.\nThe image could not be processed.",
+    "image_dimension_mismatch": "Image dimension mismatch.\nThe first and last frames differ in size.",
+    "request_cancelled": "Request cancelled.\nThe task was cancelled before it finished.",
+    "generation_failed_no_content": "Generation failed.\nNo content was generated.",
+    "service_error": "Service error.\nPlease try again later.",
+    "generation_timeout": "Generation timeout.\nPlease try again later.",
+    "resource_exhausted": "Resource exhausted.\nPlease try again later.",
+    "quota_exceeded": "Quota exceeded.\nPlease wait 1-2 seconds between requests.",
+    "service_unavailable": "Service unavailable.\nPlease try again later.",
+    "resource_not_found": "Resource not found.\nThe task id is invalid or expired.",
+    "unknown_error": "Unknown error.\nPlease try again later.",
+}
+# Router-level answers (no operation matched); undocumented, so shaped like the rest.
+ROUTER_ERRORS = {
+    404: ("not_found", "not_found_error"),
+    405: ("method_not_allowed", "invalid_request_error"),
+}
+
+
+def new_task_id(ids: IdFactory, now: float) -> str:
+    """B.4: `task-unified-<10-digit unix seconds>-<8 of [a-z0-9]>`."""
+    return f"task-unified-{int(now)}-{ids.token('task', 8)}"
+
+
+def usage(task: Task) -> dict[str, Any]:
+    return {"billing_rule": "per_call", "credits_reserved": task.credits, "user_group": "default"}
+
+
+def render_task(task: Task, snapshot: Snapshot, base_url: str) -> dict[str, Any]:
+    """The task-query body (also the callback body)."""
+    task_info: dict[str, Any] = {"can_cancel": snapshot.status is TaskStatus.QUEUED}
+    if snapshot.remaining is not None:
+        task_info["estimated_time"] = snapshot.remaining
+    task_info["video_duration"] = task.duration
+    body: dict[str, Any] = {
+        "created": int(task.created_at),
+        "id": task.id,
+        "model": task.model,
+        "object": "video.generation.task",
+        "progress": snapshot.progress,
+    }
+    if snapshot.status is TaskStatus.SUCCEEDED:
+        body["results"] = [media_url(base_url, task)]
+    body["status"] = STATUS_WORDS[snapshot.status]
+    if snapshot.failure is not None:
+        body["error"] = {
+            "code": snapshot.failure.code,
+            "type": "task_error",
+            "message": snapshot.failure.message or failure_message(snapshot.failure.code),
+        }
+    body.update(task_info=task_info, type="video", usage=usage(task))
+    return body
+
+
+def render_created(task: Task) -> dict[str, Any]:
+    """B.4: the create answer shows the task as created: pending, progress 0."""
+    return {
+        "created": int(task.created_at),
+        "id": task.id,
+        "model": task.model,
+        "object": "video.generation.task",
+        "progress": 0,
+        "status": "pending",
+        "task_info": {
+            "can_cancel": True,
+            "estimated_time": round(task.natural_end - task.created_at),
+            "video_duration": task.duration,
+        },
+        "type": "video",
+        "usage": usage(task),
+    }
+
+
+def failure_message(code: str) -> str:
+    return FAILURE_MESSAGES.get(code, "Task failed.")
+
+
+class EvolinkWire:
+    slug = SLUG
+
+    def __init__(self, style: str) -> None:
+        self.style = style  # "seed" (integer codes) or "current" (string codes), D9
+
+    def error_response(self, request: Request, op: Operation | None, error: ApiError) -> Response:
+        status = error.status
+        if op is not None and status in op.responses:
+            body = op.example_body(status, self.style)
+        else:
+            body = self._router_error(status)
+        if error.param is not None:
+            body["error"]["param"] = error.param
+        return json_response(body, status, retry_headers(status, error.retry_after))
+
+    def _router_error(self, status: int) -> dict[str, Any]:
+        word, kind = ROUTER_ERRORS.get(status, ("internal_error", "internal_server_error"))
+        code: int | str = status if self.style == "seed" else word
+        return {"error": {"code": code, "message": HTTPStatus(status).phrase, "type": kind}}
+
+    def invalid(self, op: Operation, errors: list[FieldError], where: str) -> ApiError:
+        first = errors[0]
+        # Seed docs: an unknown model on create is 404 "Specified model not found".
+        if first.top == "model" and first.keyword == "enum" and 404 in op.responses and where == "body":
+            return ApiError(404, param="model", errors=tuple(errors))
+        return ApiError(400, param=first.top, errors=tuple(errors), where=where)
+
+    def failure(self, code: str) -> Failure:
+        if code not in FAILURE_MESSAGES:
+            raise ApiError(
+                400,
+                param="X-Mock-Fail",
+                where="header",
+                errors=(FieldError("X-Mock-Fail", f"{code!r} is not a documented business code"),),
+            )
+        return Failure(code)

@@ -1,0 +1,110 @@
+"""One frozen Settings object; the CLI flags and `MOCKSERVER_*` environment variables map onto it.
+
+Imports nothing from the rest of the package.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+ENV_PREFIX = "MOCKSERVER_"
+DEFAULT_KEY = "mock-key"
+# Manual clocks start here (2026-01-01T00:00:00Z), so a seeded run is the same every time.
+MANUAL_CLOCK_START = 1_767_225_600.0
+# Two 10 MB images as base64 (4/3 of 20 MB) plus room for the rest of the body.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    clock: str = "real"  # "real" (optionally scaled by `speed`) or "manual"
+    speed: float = 1.0
+    seed: int | None = None  # None: a random seed, printed at start
+    keys: tuple[str, ...] = (DEFAULT_KEY,)
+    accept_any_key: bool = False
+    credits: float | None = None  # per key; None is unlimited
+    rate_limit: int = 0  # requests per minute per key; 0 is none
+    evolink_errors: str = "seed"  # "seed" (integer codes) or "current" (string codes)
+    queue_seconds: float = 2.0
+    run_seconds: float = 77.0
+    result_ttl: float = 86400.0
+    task_retention: float | None = 7 * 86400.0
+    aimlapi_create_status: int = 200
+    retry_after: int = 1  # Retry-After of injected 429s
+    max_body_bytes: int = MAX_BODY_BYTES
+    clock_start: float = MANUAL_CLOCK_START
+    public_url: str | None = None  # base of result URLs; default: the request's own host
+    allow_callback_hosts: tuple[str, ...] = ()
+    callback_timeout: float = 10.0
+    callback_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
+    settle_seconds: float = 2.0  # real seconds `advance` waits for in-flight callbacks
+    journal_limit: int = 100_000
+    log_requests: bool = False
+    check_responses: bool = False  # validate every response against the spec (tests)
+
+    def __post_init__(self) -> None:
+        if self.clock not in ("real", "manual"):
+            raise ValueError("clock must be 'real' or 'manual'")
+        if self.speed <= 0:
+            raise ValueError("speed must be positive")
+        if self.evolink_errors not in ("seed", "current"):
+            raise ValueError("evolink_errors must be 'seed' or 'current'")
+        if self.aimlapi_create_status not in (200, 201):
+            raise ValueError("aimlapi_create_status must be 200 or 201")
+        if self.rate_limit < 0 or (self.credits is not None and self.credits < 0):
+            raise ValueError("rate_limit and credits cannot be negative")
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Settings from `MOCKSERVER_<FIELD>` variables, then explicit overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.name, raw)
+        values.update(overrides)
+        return cls(**values)
+
+
+_TUPLES = {"keys", "allow_callback_hosts"}
+_FLOAT_TUPLES = {"callback_retry_delays"}
+_BOOLS = {"accept_any_key", "log_requests", "check_responses"}
+_INTS = {"port", "rate_limit", "aimlapi_create_status", "retry_after", "max_body_bytes", "journal_limit"}
+_FLOATS = {
+    "speed",
+    "queue_seconds",
+    "run_seconds",
+    "result_ttl",
+    "clock_start",
+    "callback_timeout",
+    "settle_seconds",
+}
+_OPTIONAL_NUMBERS = {"credits", "task_retention", "seed"}
+
+
+def _parse(name: str, raw: str) -> Any:
+    if name in _TUPLES:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if name in _FLOAT_TUPLES:
+        return tuple(float(part) for part in raw.split(",") if part.strip())
+    if name in _BOOLS:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if name in _INTS:
+        return int(raw)
+    if name in _FLOATS:
+        return float(raw)
+    if name in _OPTIONAL_NUMBERS:
+        if raw.strip().lower() in ("", "none", "unlimited"):
+            return None
+        return int(raw) if name == "seed" else float(raw)
+    return raw

@@ -1,0 +1,195 @@
+"""The specs of record, loaded once: operations, compiled validators and example bodies.
+
+Web layer helper with no Starlette imports: routes are built from `Spec.operations` in
+`routing.py`; validators are jsonschema-rs, compiled once per spec at start-up.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import yaml
+
+_PACKAGED = Path(__file__).resolve().parent / "openapi"  # inside an installed wheel
+SPEC_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "openapi"
+SPEC_NAMES = ("aimlapi", "evolink", "control")
+HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    location: str  # "query" or "path"
+    required: bool
+    schema: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ResponseSpec:
+    status: int
+    validator: jsonschema_rs.Validator | None
+    example: Any = None
+    examples: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Operation:
+    spec: str
+    id: str
+    method: str
+    path: str
+    params: tuple[Param, ...]
+    params_validator: jsonschema_rs.Validator | None
+    body_validator: jsonschema_rs.Validator | None
+    body_required: bool
+    responses: dict[int, ResponseSpec]
+    secured: bool
+
+    def example_body(self, status: int, style: str | None = None) -> Any:
+        """A fresh copy of the spec's example for `status` (the named one for `style`)."""
+        response = self.responses[status]
+        if style is not None and style in response.examples:
+            return copy.deepcopy(response.examples[style])
+        return copy.deepcopy(response.example)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    document: dict[str, Any]
+    operations: dict[str, Operation]
+
+    def as_json(self) -> bytes:
+        return json.dumps(self.document).encode()
+
+
+def _pointer(*parts: str) -> str:
+    return "#/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+def _resolve(document: dict[str, Any], node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def read_document(name: str) -> dict[str, Any]:
+    """The spec as a dict, response codes normalised to strings (PyYAML makes `200:` an int)."""
+    document: dict[str, Any] = yaml.safe_load((SPEC_DIR / f"{name}.yaml").read_text())
+    for item in document.get("paths", {}).values():
+        for method in HTTP_METHODS:
+            if method in item:
+                item[method]["responses"] = {str(k): v for k, v in item[method]["responses"].items()}
+    return document
+
+
+def _params_schema(params: tuple[Param, ...]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {param.name: param.schema for param in params},
+        "required": [param.name for param in params if param.required],
+    }
+
+
+def _operation(
+    name: str, document: dict[str, Any], validators: jsonschema_rs.ValidatorMap, path: str, method: str
+) -> Operation:
+    item = document["paths"][path]
+    op = item[method]
+    raw_params = [_resolve(document, p) for p in item.get("parameters", []) + op.get("parameters", [])]
+    params = tuple(
+        Param(p["name"], p["in"], bool(p.get("required")), _resolve(document, p.get("schema", {})))
+        for p in raw_params
+    )
+    # Parameter schemas are checked as one object, compiled inside the document so refs resolve.
+    params_validator = None
+    if params:
+        params_validator = jsonschema_rs.validator_for(
+            {**_params_schema(params), "components": document.get("components", {})},
+            validate_formats=True,
+        )
+    body_validator, body_required = None, False
+    body = _resolve(document, op.get("requestBody"))
+    if body and "application/json" in body.get("content", {}):
+        body_validator = validators.get(
+            _pointer("paths", path, method, "requestBody", "content", "application/json", "schema")
+        )
+        body_required = bool(body.get("required"))
+    responses: dict[int, ResponseSpec] = {}
+    for code, raw in op["responses"].items():
+        response = _resolve(document, raw)
+        media = response.get("content", {}).get("application/json")
+        validator = None
+        if media is not None:
+            # A $ref'd response lives under components; point at wherever its schema is.
+            where = (
+                raw["$ref"].removeprefix("#/").split("/")
+                if "$ref" in raw
+                else ["paths", path, method, "responses", code]
+            )
+            validator = validators.get(_pointer(*where, "content", "application/json", "schema"))
+        media = media or {}
+        examples = {k: v.get("value") for k, v in media.get("examples", {}).items()}
+        responses[int(code)] = ResponseSpec(int(code), validator, media.get("example"), examples)
+    secured = op.get("security", document.get("security", [])) != []
+    return Operation(
+        name,
+        op["operationId"],
+        method.upper(),
+        path,
+        params,
+        params_validator,
+        body_validator,
+        body_required,
+        responses,
+        secured,
+    )
+
+
+def compile_spec(name: str, document: dict[str, Any]) -> Spec:
+    validators = jsonschema_rs.validator_map_for(document, validate_formats=True)
+    operations = {}
+    for path, item in document["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                op = _operation(name, document, validators, path, method)
+                operations[op.id] = op
+    return Spec(name, document, operations)
+
+
+@functools.cache
+def load_spec(name: str, drop: tuple[str, ...] = ()) -> Spec:
+    """Load and compile a spec once; `drop` removes schema keywords by JSON pointer first
+    (the fake relaxes the callback_url scheme rule when local receivers are allowed)."""
+    document = read_document(name)
+    for pointer in drop:
+        *parents, last = pointer.strip("/").split("/")
+        node: Any = document
+        for part in parents:
+            node = node[part]
+        node.pop(last, None)
+    return compile_spec(name, document)
+
+
+def coerce(value: str, schema: dict[str, Any]) -> Any:
+    """Query and path values arrive as strings: convert to the schema's type before checking."""
+    kind = schema.get("type")
+    try:
+        if kind == "integer":
+            return int(value)
+        if kind == "number":
+            return float(value)
+        if kind == "boolean" and value in ("true", "false"):
+            return value == "true"
+    except ValueError:
+        return value
+    return value
