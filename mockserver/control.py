@@ -35,6 +35,8 @@ DEFAULT_FAILURES = {"aimlapi": "GenerationError", "evolink": "service_error"}
 class ControlWire:
     """`{"error": {"code", "message"}}` for the control plane and the file route."""
 
+    foreign_task_status = 404
+
     def __init__(self, slug: str = SLUG) -> None:
         self.slug = slug
 

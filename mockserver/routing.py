@@ -58,6 +58,7 @@ class ApiError(Exception):
 
 class Wire(Protocol):
     slug: str
+    foreign_task_status: int  # D10: evolink says 403; aimlapi does not reveal the task (404)
 
     def error_response(self, request: Request, op: Operation | None, error: ApiError) -> Response: ...
 
@@ -142,7 +143,7 @@ class Pipeline:
                 handler = handlers[_snake(op.id)]
                 routes.append(
                     Route(
-                        prefix + op.path,
+                        prefix + op.route_path,
                         self._endpoint(op, handler),
                         methods=[op.method],
                         name=f"{prefix}{op.id}",
@@ -162,7 +163,7 @@ class Pipeline:
             except TaskNotFound:
                 return self.wire.error_response(request, op, ApiError(404))
             except TaskForbidden:
-                return self.wire.error_response(request, op, ApiError(403 if 403 in op.responses else 404))
+                return self.wire.error_response(request, op, ApiError(self.wire.foreign_task_status))
 
         endpoint.__name__ = _snake(op.id)
         return endpoint

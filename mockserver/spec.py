@@ -28,6 +28,7 @@ class Param:
     location: str  # "query" or "path"
     required: bool
     schema: dict[str, Any]
+    convertor: str | None = None  # x-path-convertor: a Starlette path convertor ("path")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,15 @@ class Operation:
     body_required: bool
     responses: dict[int, ResponseSpec]
     secured: bool
+
+    @property
+    def route_path(self) -> str:
+        """The Starlette path: `{name}` becomes `{name:path}` where the spec asks for it."""
+        path = self.path
+        for param in self.params:
+            if param.location == "path" and param.convertor:
+                path = path.replace("{" + param.name + "}", "{" + param.name + ":" + param.convertor + "}")
+        return path
 
     def example_body(self, status: int, style: str | None = None) -> Any:
         """A fresh copy of the spec's example for `status` (the named one for `style`)."""
@@ -107,7 +117,13 @@ def _operation(
     op = item[method]
     raw_params = [_resolve(document, p) for p in item.get("parameters", []) + op.get("parameters", [])]
     params = tuple(
-        Param(p["name"], p["in"], bool(p.get("required")), _resolve(document, p.get("schema", {})))
+        Param(
+            p["name"],
+            p["in"],
+            bool(p.get("required")),
+            _resolve(document, p.get("schema", {})),
+            p.get("x-path-convertor"),
+        )
         for p in raw_params
     )
     # Parameter schemas are checked as one object, compiled inside the document so refs resolve.

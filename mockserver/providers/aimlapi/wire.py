@@ -68,6 +68,7 @@ def render_generation(task: Task, snapshot: Snapshot, base_url: str) -> dict[str
 
 class AimlapiWire:
     slug = SLUG
+    foreign_task_status = 404  # undocumented: do not reveal that the id exists
 
     def __init__(self, request_id: Callable[[], str], now: Callable[[], float]) -> None:
         self._request_id, self._now = request_id, now

@@ -109,6 +109,7 @@ def failure_message(code: str) -> str:
 
 class EvolinkWire:
     slug = SLUG
+    foreign_task_status = 403  # D10
 
     def __init__(self, style: str) -> None:
         self.style = style  # "seed" (integer codes) or "current" (string codes), D9

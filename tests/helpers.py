@@ -1,0 +1,100 @@
+"""Shared test helpers: apps, in-process clients, a live loopback server and request bodies."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import uvicorn
+from starlette.applications import Starlette
+
+from mockserver import Settings, create_app
+from mockserver.state import MockState
+
+KEY = "mock-key"
+OTHER_KEY = "other-key"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+OTHER_AUTH = {"Authorization": f"Bearer {OTHER_KEY}"}
+IMAGE = "https://example.com/first-frame.jpg"
+EVOLINK_CREATE = "/v1/videos/generations"
+AIMLAPI_PATH = "/v2/video/generations"
+
+
+def evolink_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": "kling-o1-image-to-video",
+        "prompt": "A cat walking",
+        "image_urls": [IMAGE],
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def aimlapi_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": "klingai/video-o1-image-to-video",
+        "prompt": "Mona Lisa puts on glasses",
+        "image_url": IMAGE,
+    }
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+def make_settings(**overrides: Any) -> Settings:
+    values: dict[str, Any] = {"clock": "manual", "seed": 1, "keys": (KEY, OTHER_KEY), "check_responses": True}
+    values.update(overrides)
+    return Settings(**values)
+
+
+def make_app(**overrides: Any) -> Starlette:
+    return create_app(make_settings(**overrides))
+
+
+def state_of(app: Starlette) -> MockState:
+    state: MockState = app.state.mock
+    return state
+
+
+@contextlib.asynccontextmanager
+async def client(app: Starlette, base_url: str = "http://fake.test") -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as http:
+        yield http
+
+
+async def advance(http: httpx.AsyncClient, seconds: float) -> None:
+    response = await http.post("/__mock/clock/advance", json={"seconds": seconds})
+    assert response.status_code == 200, response.text
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def live_server(app: Any, timeout: float = 10.0) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free 127.0.0.1 port in a thread; stops on exit."""
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout)

@@ -1,0 +1,337 @@
+"""Every documented error status, by every trigger, with the provider's exact documented body."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import (
+    AIMLAPI_PATH,
+    AUTH,
+    EVOLINK_CREATE,
+    OTHER_AUTH,
+    OTHER_KEY,
+    advance,
+    aimlapi_body,
+    client,
+    evolink_body,
+    make_app,
+)
+
+pytestmark = pytest.mark.anyio
+
+# The seed document's bodies, copied by hand (createVideoGeneration).
+SEED_CREATE = {
+    400: {"code": 400, "message": "Invalid request parameter", "type": "invalid_request_error"},
+    401: {"code": 401, "message": "Invalid or expired token", "type": "authentication_error"},
+    402: {
+        "code": 402,
+        "message": "Insufficient quota",
+        "type": "insufficient_quota_error",
+        "fallback_suggestion": "https://ai.odkkk.com/apiv1/dashboard/billing",
+    },
+    403: {
+        "code": 403,
+        "message": "Access denied for this model",
+        "type": "permission_error",
+        "param": "model",
+    },
+    404: {
+        "code": 404,
+        "message": "Specified model not found",
+        "type": "not_found_error",
+        "param": "model",
+        "fallback_suggestion": "kling-o1-image-to-video",
+    },
+    429: {
+        "code": 429,
+        "message": "Rate limit exceeded",
+        "type": "rate_limit_error",
+        "fallback_suggestion": "retry after 60 seconds",
+    },
+    500: {
+        "code": 500,
+        "message": "Internal server error",
+        "type": "internal_server_error",
+        "fallback_suggestion": "try again later",
+    },
+    502: {
+        "code": 502,
+        "message": "Upstream AI service unavailable",
+        "type": "upstream_error",
+        "fallback_suggestion": "try different model",
+    },
+    503: {
+        "code": 503,
+        "message": "Service temporarily unavailable",
+        "type": "service_unavailable_error",
+        "fallback_suggestion": "retry after 30 seconds",
+    },
+}
+# EvoLink's task-query page of the same era (getTaskDetail).
+SEED_QUERY = {
+    **SEED_CREATE,
+    400: {
+        "code": 400,
+        "message": "Invalid task ID format",
+        "type": "invalid_request_error",
+        "param": "task_id",
+    },
+    403: {"code": 403, "message": "Access denied", "type": "permission_error"},
+    404: {"code": 404, "message": "Task not found or expired", "type": "not_found_error", "param": "task_id"},
+    502: {
+        "code": 502,
+        "message": "Upstream service error",
+        "type": "upstream_error",
+        "fallback_suggestion": "try again later",
+    },
+}
+# The AI/ML API's documented messages (A.6); 404 has none documented.
+AIMLAPI_MESSAGES = {
+    400: "Body validation error",
+    401: "This request requires a valid API key. You can create a new API key on the Billing page: "
+    "https://aimlapi.com/app/keys",
+    403: "You've run out of credits. Please top up your balance or update your payment method to continue: "
+    "https://aimlapi.com/app/billing/",
+    404: "Generation not found",
+    429: "Too Many Requests",
+    500: "Internal server error",
+    502: "Bad Gateway",
+    503: "Service unavailable",
+    504: "Generation timeout",
+}
+EVOLINK_STATUSES = [400, 401, 402, 403, 404, 429, 500, 502, 503]
+AIMLAPI_STATUSES = [400, 401, 403, 404, 429, 500, 502, 503, 504]
+TRIGGERS = ["header", "prompt", "rule"]
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def assert_aimlapi_error(
+    response: httpx.Response, status: int, path: str, message: str | None = None
+) -> None:
+    assert response.status_code == status
+    body = response.json()
+    assert set(body) == {"message", "path", "requestId", "statusCode", "timestamp"}
+    assert body["message"] == (message or AIMLAPI_MESSAGES[status])
+    assert body["statusCode"] == status and body["path"] == path
+    assert uuid.UUID(body["requestId"]).version == 4 and ISO.match(body["timestamp"])
+    if status == 429:
+        assert int(response.headers["retry-after"]) >= 1
+
+
+async def _trigger(
+    http: httpx.AsyncClient,
+    trigger: str,
+    op: str,
+    status: int,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> httpx.Response:
+    headers = dict(AUTH)
+    if trigger == "header":
+        headers["X-Mock-Fault"] = str(status)
+    elif trigger == "prompt":
+        assert body is not None
+        body = {**body, "prompt": f"{body['prompt']} [mock:fault={status}]"}
+    else:
+        rule = await http.post("/__mock/faults", json={"operation": op, "status": status, "count": 1})
+        assert rule.status_code == 201, rule.text
+    response = await http.request(method, path, headers=headers, json=body)
+    if trigger == "rule":  # the rule is spent: the next request is answered normally
+        again = await http.request(method, path, headers=AUTH, json=body)
+        assert again.status_code < 400, again.text
+    return response
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("status", EVOLINK_STATUSES)
+async def test_evolink_create_answers_every_documented_status_with_the_seed_body(
+    trigger: str, status: int
+) -> None:
+    async with client(make_app()) as http:
+        response = await _trigger(
+            http, trigger, "createVideoGeneration", status, "POST", EVOLINK_CREATE, evolink_body()
+        )
+    assert response.status_code == status
+    assert response.json() == {"error": SEED_CREATE[status]}
+    if status == 429:
+        assert response.headers["retry-after"] == "1"
+
+
+@pytest.mark.parametrize("trigger", ["header", "rule"])  # a GET has no prompt
+@pytest.mark.parametrize("status", EVOLINK_STATUSES)
+async def test_evolink_task_query_answers_every_documented_status_with_its_own_body(
+    trigger: str, status: int
+) -> None:
+    async with client(make_app()) as http:
+        task = (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).json()
+        response = await _trigger(
+            http, trigger, "getTaskDetail", status, "GET", f"/v1/tasks/{task['id']}", None
+        )
+    assert response.status_code == status
+    assert response.json() == {"error": SEED_QUERY[status]}
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("status", AIMLAPI_STATUSES)
+async def test_aimlapi_create_answers_every_documented_status_in_the_gateway_envelope(
+    trigger: str, status: int
+) -> None:
+    async with client(make_app()) as http:
+        response = await _trigger(
+            http, trigger, "createGeneration", status, "POST", AIMLAPI_PATH, aimlapi_body()
+        )
+    assert_aimlapi_error(response, status, AIMLAPI_PATH)
+
+
+@pytest.mark.parametrize("trigger", ["header", "rule"])
+@pytest.mark.parametrize("status", AIMLAPI_STATUSES)
+async def test_aimlapi_retrieve_answers_every_documented_status(trigger: str, status: int) -> None:
+    async with client(make_app()) as http:
+        created = (await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body())).json()
+        path = f"{AIMLAPI_PATH}?generation_id={created['id']}"
+        response = await _trigger(http, trigger, "getGeneration", status, "GET", path, None)
+    message = "Query validation error" if status == 400 else None
+    assert_aimlapi_error(response, status, AIMLAPI_PATH, message)
+
+
+async def test_evolink_current_style_uses_string_codes_for_each_operation() -> None:
+    async with client(make_app(evolink_errors="current")) as http:
+        unauthorized = await http.post(EVOLINK_CREATE, json=evolink_body())
+        missing = await http.get("/v1/tasks/task-unified-1767225600-aaaaaaaa", headers=AUTH)
+        bad_id = await http.get("/v1/tasks/nope", headers=AUTH)
+    assert unauthorized.json() == {
+        "error": {
+            "code": "unauthorized",
+            "message": "Invalid or expired token",
+            "type": "authentication_error",
+        }
+    }
+    assert missing.json() == {
+        "error": {
+            "code": "task_not_found",
+            "message": "The requested task could not be found",
+            "type": "invalid_request_error",
+        }
+    }
+    assert bad_id.json()["error"] == {
+        "code": "invalid_task_id",
+        "type": "invalid_request_error",
+        "message": "Invalid task ID format, must start with 'task-unified-'",
+        "param": "task_id",
+    }
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic mock-key"},
+        {"Authorization": "Bearer "},
+    ],
+)
+async def test_missing_or_unknown_keys_get_401_from_both_providers(headers: dict[str, str]) -> None:
+    async with client(make_app()) as http:
+        evolink = await http.post(EVOLINK_CREATE, headers=headers, json=evolink_body())
+        aiml = await http.get(AIMLAPI_PATH, params={"generation_id": "x"}, headers=headers)
+    assert evolink.json() == {"error": SEED_CREATE[401]}
+    assert_aimlapi_error(aiml, 401, AIMLAPI_PATH)
+
+
+async def test_accept_any_key_takes_any_non_empty_key_but_not_none() -> None:
+    async with client(make_app(accept_any_key=True)) as http:
+        ok = await http.post(
+            EVOLINK_CREATE, headers={"Authorization": "Bearer anything"}, json=evolink_body()
+        )
+        refused = await http.post(EVOLINK_CREATE, json=evolink_body())
+    assert ok.status_code == 200 and refused.status_code == 401
+
+
+async def test_out_of_credits_is_402_on_evolink_and_403_on_aimlapi() -> None:
+    async with client(make_app(credits=10)) as http:
+        assert (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).status_code == 200
+        refused = await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())
+        aiml = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body())
+        other = await http.post(AIMLAPI_PATH, headers=OTHER_AUTH, json=aimlapi_body())
+    assert refused.json() == {"error": SEED_CREATE[402]}
+    assert_aimlapi_error(aiml, 403, AIMLAPI_PATH)
+    assert other.status_code == 200  # balances are per key
+
+
+async def test_a_task_of_another_key_is_403_on_evolink_and_404_on_aimlapi() -> None:
+    async with client(make_app()) as http:
+        task = (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).json()
+        generation = (await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body())).json()
+        foreign = await http.get(f"/v1/tasks/{task['id']}", headers=OTHER_AUTH)
+        aiml = await http.get(AIMLAPI_PATH, params={"generation_id": generation["id"]}, headers=OTHER_AUTH)
+        unknown = await http.get("/v1/tasks/task-unified-1767225600-zzzzzzzz", headers=AUTH)
+        aiml_unknown = await http.get(AIMLAPI_PATH, params={"generation_id": "nope"}, headers=AUTH)
+    assert foreign.json() == {"error": SEED_QUERY[403]}
+    assert_aimlapi_error(aiml, 404, AIMLAPI_PATH)
+    assert unknown.json() == {"error": SEED_QUERY[404]}
+    assert_aimlapi_error(aiml_unknown, 404, AIMLAPI_PATH)
+
+
+async def test_rate_limit_answers_429_with_retry_after_until_the_window_passes() -> None:
+    async with client(make_app(rate_limit=3)) as http:
+        answers = [(await http.get("/v1/tasks/task-unified-1-x", headers=AUTH)).status_code for _ in range(4)]
+        limited = await http.get("/v1/tasks/task-unified-1-x", headers=AUTH)
+        other_key = await http.get(
+            "/v1/tasks/task-unified-1-x", headers={"Authorization": f"Bearer {OTHER_KEY}"}
+        )
+        aiml = await http.get(AIMLAPI_PATH, params={"generation_id": "x"}, headers=AUTH)
+        await advance(http, 60)
+        after = await http.get("/v1/tasks/task-unified-1-x", headers=AUTH)
+    assert answers == [404, 404, 404, 429]
+    assert limited.json() == {"error": SEED_QUERY[429]} and limited.headers["retry-after"] == "60"
+    assert other_key.status_code == 404
+    assert_aimlapi_error(aiml, 429, AIMLAPI_PATH)
+    assert after.status_code == 404
+
+
+async def test_fault_rules_can_be_limited_to_one_key_listed_and_cleared() -> None:
+    async with client(make_app()) as http:
+        rule = await http.post(
+            "/__mock/faults",
+            json={
+                "operation": "createVideoGeneration",
+                "status": 503,
+                "count": 5,
+                "key": OTHER_KEY,
+                "retry_after": 7,
+            },
+        )
+        assert rule.status_code == 201 and rule.json()["key"].startswith("sha256:")
+        mine = await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())
+        theirs = await http.post(EVOLINK_CREATE, headers=OTHER_AUTH, json=evolink_body())
+        listed = (await http.get("/__mock/faults")).json()["faults"]
+        cleared = (await http.delete("/__mock/faults")).json()
+        after = await http.post(EVOLINK_CREATE, headers=OTHER_AUTH, json=evolink_body())
+        undocumented = await http.post("/__mock/faults", json={"operation": "getGeneration", "status": 402})
+    assert mine.status_code == 200 and theirs.status_code == 503
+    assert listed[0]["remaining"] == 4 and cleared == {"faults": []} and after.status_code == 200
+    assert undocumented.status_code == 400 and undocumented.json()["error"]["param"] == "status"
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [("X-Mock-Fault", "418"), ("X-Mock-Fault", "abc"), ("X-Mock-Fail", "not_a_business_code")],
+)
+async def test_a_bad_trigger_value_is_a_400_naming_the_header(header: str, value: str) -> None:
+    async with client(make_app()) as http:
+        response = await http.post(EVOLINK_CREATE, headers={**AUTH, header: value}, json=evolink_body())
+    assert response.status_code == 400 and response.json()["error"]["param"] == header
+
+
+async def test_a_fault_answered_request_creates_nothing() -> None:
+    async with client(make_app()) as http:
+        await http.post(EVOLINK_CREATE, headers={**AUTH, "X-Mock-Fault": "500"}, json=evolink_body())
+        await advance(http, 1)
+        tasks = (await http.get("/__mock/tasks")).json()["tasks"]
+    assert tasks == []

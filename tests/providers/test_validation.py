@@ -1,0 +1,171 @@
+"""Invalid input of every kind answers in the provider's envelope and names the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import AIMLAPI_PATH, AUTH, EVOLINK_CREATE, aimlapi_body, client, evolink_body, make_app
+
+pytestmark = pytest.mark.anyio
+
+LONG = "x" * 5001
+EVOLINK_CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("no prompt", evolink_body(prompt=None), "prompt"),
+    ("no images", evolink_body(image_urls=None), "image_urls"),
+    ("zero images", evolink_body(image_urls=[]), "image_urls"),
+    ("three images", evolink_body(image_urls=["https://a.example/1.jpg"] * 3), "image_urls"),
+    ("image not a uri", evolink_body(image_urls=["not a uri"]), "image_urls"),
+    ("image not a string", evolink_body(image_urls=[42]), "image_urls"),
+    ("prompt too long", evolink_body(prompt=LONG), "prompt"),
+    ("prompt not a string", evolink_body(prompt=["a"]), "prompt"),
+    ("aspect ratio", evolink_body(aspect_ratio="4:3"), "aspect_ratio"),
+    ("duration 7", evolink_body(duration=7), "duration"),
+    ("duration as string", evolink_body(duration="5"), "duration"),
+    ("callback http", evolink_body(callback_url="http://example.com/hook"), "callback_url"),
+    ("callback too long", evolink_body(callback_url="https://example.com/" + "a" * 2040), "callback_url"),
+    ("callback not a uri", evolink_body(callback_url="not a url"), "callback_url"),
+    ("no model", evolink_body(model=None), "model"),
+]
+AIMLAPI_CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("no prompt", aimlapi_body(prompt=None), "prompt"),
+    ("no image", aimlapi_body(image_url=None), "image_url"),
+    ("image not a uri", aimlapi_body(image_url="nope"), "image_url"),
+    ("last image not a uri", aimlapi_body(last_image_url="nope"), "last_image_url"),
+    ("prompt too long", aimlapi_body(prompt="x" * 2501), "prompt"),
+    ("duration 7", aimlapi_body(duration=7), "duration"),
+    ("duration '7'", aimlapi_body(duration="7"), "duration"),
+    ("model", aimlapi_body(model="kling-o1-image-to-video"), "model"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "field"), EVOLINK_CASES, ids=[c[0] for c in EVOLINK_CASES])
+async def test_evolink_rejects_a_bad_body_naming_the_field(
+    case: str, body: dict[str, Any], field: str
+) -> None:
+    async with client(make_app()) as http:
+        response = await http.post(EVOLINK_CREATE, headers=AUTH, json=body)
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": {
+            "code": 400,
+            "message": "Invalid request parameter",
+            "type": "invalid_request_error",
+            "param": field,
+        }
+    }
+
+
+async def test_evolink_unknown_model_is_the_seed_404_naming_model() -> None:
+    async with client(make_app()) as http:
+        response = await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body(model="kling-v9"))
+    assert response.status_code == 404 and response.json()["error"]["param"] == "model"
+
+
+@pytest.mark.parametrize(("case", "body", "field"), AIMLAPI_CASES, ids=[c[0] for c in AIMLAPI_CASES])
+async def test_aimlapi_rejects_a_bad_body_naming_the_field(
+    case: str, body: dict[str, Any], field: str
+) -> None:
+    async with client(make_app()) as http:
+        response = await http.post(AIMLAPI_PATH, headers=AUTH, json=body)
+    assert response.status_code == 400
+    message = response.json()["message"]
+    assert message.startswith("Body validation error\n") and f"\n{field}: " in message
+
+
+@pytest.mark.parametrize("duration", [5, 10, "5", "10"])
+async def test_aimlapi_accepts_duration_as_number_or_string(duration: object) -> None:
+    async with client(make_app()) as http:
+        response = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(duration=duration))
+    assert (
+        response.status_code == 200
+        and response.json()["meta"]["usage"]["credits_used"] == int(duration) * 7 // 5
+    )
+
+
+async def test_aimlapi_accepts_base64_data_uris_and_a_last_frame() -> None:
+    data = (
+        "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGA"
+        "WjR9awAAAABJRU5ErkJggg=="
+    )
+    async with client(make_app()) as http:
+        response = await http.post(
+            AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(image_url=data, last_image_url=data)
+        )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "detail"),
+    [
+        (b'{"model": ', {"Content-Type": "application/json"}, "malformed JSON"),
+        (b"\xff\xfe", {"Content-Type": "application/json"}, "malformed JSON"),
+        (b"model=x", {"Content-Type": "application/x-www-form-urlencoded"}, "Content-Type"),
+        (b'{"a": 1}', {"Content-Type": "text/plain"}, "Content-Type"),
+        (b"", {"Content-Type": "application/json"}, "required"),
+        (b"[1, 2]", {"Content-Type": "application/json"}, "not of type"),
+    ],
+)
+async def test_malformed_bodies_and_wrong_content_types_answer_400_in_both_envelopes(
+    content: bytes, headers: dict[str, str], detail: str
+) -> None:
+    async with client(make_app()) as http:
+        evolink = await http.post(EVOLINK_CREATE, headers={**AUTH, **headers}, content=content)
+        aiml = await http.post(AIMLAPI_PATH, headers={**AUTH, **headers}, content=content)
+    assert evolink.status_code == 400 and evolink.json()["error"]["param"] == "body"
+    assert aiml.status_code == 400 and aiml.json()["message"].startswith("Body validation error\nbody: ")
+    assert detail in aiml.json()["message"]
+
+
+async def test_an_over_large_body_is_413_in_the_envelope_and_two_10mb_images_fit() -> None:
+    image = "data:image/png;base64," + "A" * (10 * 1024 * 1024 * 4 // 3)
+    async with client(make_app()) as http:
+        fits = await http.post(
+            AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(image_url=image, last_image_url=image)
+        )
+        huge = b'{"prompt": "' + b"x" * (33 * 1024 * 1024) + b'"}'
+        evolink = await http.post(
+            EVOLINK_CREATE, headers={**AUTH, "Content-Type": "application/json"}, content=huge
+        )
+        aiml = await http.post(
+            AIMLAPI_PATH, headers={**AUTH, "Content-Type": "application/json"}, content=huge
+        )
+    assert fits.status_code == 200
+    assert evolink.status_code == 413 and evolink.json()["error"]["param"] == "image_urls"
+    assert aiml.status_code == 413 and aiml.json()["statusCode"] == 413
+
+
+async def test_query_and_path_values_are_validated_naming_the_parameter() -> None:
+    async with client(make_app()) as http:
+        missing = await http.get(AIMLAPI_PATH, headers=AUTH)
+        empty = await http.get(AIMLAPI_PATH, params={"generation_id": ""}, headers=AUTH)
+        bad_id = await http.get("/v1/tasks/12345", headers=AUTH)
+    assert (
+        missing.json()["message"]
+        == 'Query validation error\ngeneration_id: "generation_id" is a required property'
+    )
+    assert empty.json()["message"].startswith("Query validation error\ngeneration_id: ")
+    assert bad_id.status_code == 400 and bad_id.json()["error"]["param"] == "task_id"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "check"),
+    [
+        ("GET", "/v1/nothing", 404, lambda b: b["error"]["code"] == 404),
+        ("DELETE", "/v1/tasks/task-unified-1-x", 405, lambda b: b["error"]["code"] == 405),
+        ("PUT", "/apiv1/v1/videos/generations", 405, lambda b: b["error"]["type"] == "invalid_request_error"),
+        ("GET", "/v2/nothing", 404, lambda b: b["message"] == "Cannot GET /v2/nothing"),
+        ("PUT", "/v2/video/generations", 404, lambda b: b["message"] == "Cannot PUT /v2/video/generations"),
+        ("GET", "/__mock/nothing", 404, lambda b: b["error"]["code"] == "not_found"),
+        ("GET", "/", 404, lambda b: "error" in b),
+    ],
+)
+async def test_router_level_404_and_405_answer_json_in_the_provider_envelope(
+    method: str, path: str, status: int, check: Any
+) -> None:
+    async with client(make_app()) as http:
+        response = await http.request(method, path, headers=AUTH)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert check(response.json())
