@@ -51,8 +51,8 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def make_app(**overrides: Any) -> Starlette:
-    return create_app(make_settings(**overrides))
+def make_app(*, resolver: Any = None, callback_transport: Any = None, **overrides: Any) -> Starlette:
+    return create_app(make_settings(**overrides), resolver=resolver, callback_transport=callback_transport)
 
 
 def state_of(app: Starlette) -> MockState:
