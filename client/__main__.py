@@ -1,0 +1,5 @@
+"""`python -m client`: the same as the `videogen` command."""
+
+from client.cli import main
+
+main()
