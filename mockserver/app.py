@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import control
@@ -91,9 +92,22 @@ def _router_error(state: MockState):  # type: ignore[no-untyped-def]
         request.scope[SCOPE_ROUTE] = (provider or control.SLUG, None)
         if provider is None and not path.startswith("/__mock"):
             request.scope[SCOPE_ROUTE] = (None, None)
-        return wire.error_response(request, None, ApiError(status))
+        response = wire.error_response(request, None, ApiError(status))
+        if response.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
 
     return handler
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (RFC 9110: a 405 lists them in Allow)."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 def create_app(

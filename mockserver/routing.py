@@ -177,11 +177,12 @@ class Pipeline:
                 raise ApiError(401)
             self._rate_limit(state, key)
         call = Call(request, op, state, key or "", params=self._params(request, op))
+        sent = False
         if op.body_validator is not None:
-            call.body = await self._body(request, op, state)
+            sent, call.body = await self._body(request, op, state)
         if self.provider:
             call.failure = self._failure(request, op, call.body)
-        if op.body_validator is not None and call.body is not None:
+        if op.body_validator is not None and sent:  # JSON `null` is a body, and is checked
             errors = field_errors(op.body_validator.iter_errors(call.body))
             if errors:
                 raise self.wire.invalid(op, errors, "body")
@@ -216,7 +217,8 @@ class Pipeline:
             raise self.wire.invalid(op, errors, where)
         return values
 
-    async def _body(self, request: Request, op: Operation, state: MockState) -> Any:
+    async def _body(self, request: Request, op: Operation, state: MockState) -> tuple[bool, Any]:
+        """(whether a body was sent, the parsed JSON)."""
         limit = state.settings.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -233,11 +235,11 @@ class Pipeline:
         if not raw:
             if op.body_required:
                 raise self.wire.invalid(op, [FieldError("body", "a JSON body is required")], "body")
-            return None
+            return False, None
         if content_type != "application/json" and not content_type.endswith("+json"):
             raise self.wire.invalid(op, [FieldError("body", "Content-Type must be application/json")], "body")
         try:
-            return json.loads(raw)
+            return True, json.loads(raw)
         except (ValueError, UnicodeDecodeError) as error:
             raise self.wire.invalid(op, [FieldError("body", f"malformed JSON: {error}")], "body") from None
 

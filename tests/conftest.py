@@ -33,3 +33,6 @@ def no_contract_violations(request: pytest.FixtureRequest) -> Iterator[None]:
         del conformance.VIOLATIONS[start:]
         assert not new, "responses outside the spec:\n" + "\n".join(new)
     del conformance.VIOLATIONS[start:]
+
+
+pytest_plugins = ["pytester"]

@@ -156,7 +156,7 @@ async def test_query_and_path_values_are_validated_naming_the_parameter() -> Non
         ("DELETE", "/v1/tasks/task-unified-1-x", 405, lambda b: b["error"]["code"] == 405),
         ("PUT", "/apiv1/v1/videos/generations", 405, lambda b: b["error"]["type"] == "invalid_request_error"),
         ("GET", "/v2/nothing", 404, lambda b: b["message"] == "Cannot GET /v2/nothing"),
-        ("PUT", "/v2/video/generations", 404, lambda b: b["message"] == "Cannot PUT /v2/video/generations"),
+        ("PUT", "/v2/video/generations", 405, lambda b: b["message"] == "Cannot PUT /v2/video/generations"),
         ("GET", "/__mock/nothing", 404, lambda b: b["error"]["code"] == "not_found"),
         ("GET", "/", 404, lambda b: "error" in b),
     ],
@@ -169,3 +169,5 @@ async def test_router_level_404_and_405_answer_json_in_the_provider_envelope(
     assert response.status_code == status
     assert response.headers["content-type"] == "application/json"
     assert check(response.json())
+    if status == 405:
+        assert response.headers["allow"] in ("GET, HEAD, POST", "GET, HEAD", "POST")

@@ -29,7 +29,9 @@ STATUS_WORDS = {
 }
 FAILURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # A.6 messages for statuses an operation does not list (router level).
-ROUTER_MESSAGES = {404: "Cannot {method} {path}", 500: "Internal server error"}
+# NestJS words both an unknown route and an unsupported method "Cannot <METHOD> <path>";
+# the fake answers the latter 405 (RFC 9110), not NestJS's 404.
+ROUTER_MESSAGES = {404: "Cannot {method} {path}", 405: "Cannot {method} {path}", 500: "Internal server error"}
 
 
 def new_generation_id(ids: IdFactory, now: float) -> str:
@@ -75,8 +77,6 @@ class AimlapiWire:
 
     def error_response(self, request: Request, op: Operation | None, error: ApiError) -> Response:
         status = error.status
-        if op is None and status == 405:
-            status = 404  # the gateway answers an unsupported method like an unknown route
         if op is not None and status in op.responses:
             head = str(op.example_body(status)["message"]).split("\n")[0]
         else:

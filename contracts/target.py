@@ -1,0 +1,168 @@
+"""What the contract suite runs against: the in-process fake (default), an app factory, or any
+base URL (the fake on a port, or the real provider). Configured by `CONTRACTS_*` variables so
+`contracts check` and our own tests run the very same suite.
+
+Contracts layer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import hypothesis
+
+from contracts.specs import CREATE, PROVIDERS, RETRIEVE, load_schema
+
+ENV = "CONTRACTS_"
+IN_PROCESS_URL = "http://contracts.test"
+DEFAULT_KEY = "mock-key"
+DEFAULT_OTHER_KEY = "contracts-other-key"
+STEP_SECONDS = 20.0  # fake time the stateful run moves between steps (a task takes 79 s)
+
+
+def default_app(key: str = DEFAULT_KEY, other_key: str = DEFAULT_OTHER_KEY) -> Any:
+    """The fake, in-process, on a manual clock, checking its own responses."""
+    from mockserver import Settings, create_app
+
+    return create_app(Settings(clock="manual", seed=0, keys=(key, other_key), check_responses=True))
+
+
+def _import(path: str) -> Callable[[], Any]:
+    module, _, name = path.partition(":")
+    factory: Callable[[], Any] = getattr(importlib.import_module(module), name)
+    return factory
+
+
+@dataclass
+class Target:
+    providers: tuple[str, ...] = PROVIDERS
+    base_url: str | None = None  # None: in-process
+    app: Any = None
+    key: str = DEFAULT_KEY
+    other_key: str = DEFAULT_OTHER_KEY
+    max_examples: int = 25
+    stateful_examples: int = 10
+    deterministic: bool = True
+    negative: bool = True
+    stateful: bool = True
+    _control: bool | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Target:
+        env = os.environ if environ is None else environ
+
+        def get(name: str, default: str) -> str:
+            return env.get(ENV + name, default)
+
+        providers = tuple(p for p in get("PROVIDERS", ",".join(PROVIDERS)).split(",") if p)
+        unknown = set(providers) - set(PROVIDERS)
+        if unknown:
+            raise ValueError(f"unknown providers {sorted(unknown)}; choose from {PROVIDERS}")
+        key = get("KEY", DEFAULT_KEY)
+        other_key = get("OTHER_KEY", DEFAULT_OTHER_KEY)
+        base_url = get("BASE_URL", "") or None
+        app = None
+        if base_url is None:
+            factory = get("APP", "")
+            app = _import(factory)() if factory else default_app(key, other_key)
+        return cls(
+            providers=providers,
+            base_url=base_url,
+            app=app,
+            key=key,
+            other_key=other_key,
+            max_examples=int(get("MAX_EXAMPLES", "25")),
+            stateful_examples=int(get("STATEFUL_EXAMPLES", "10")),
+            deterministic=get("DETERMINISTIC", "1") != "0",
+            negative=get("NEGATIVE", "1") != "0",
+            stateful=get("STATEFUL", "1") != "0",
+        )
+
+    @property
+    def url(self) -> str:
+        return self.base_url or IN_PROCESS_URL
+
+    def schema(self, provider: str) -> Any:
+        return load_schema(
+            provider,
+            base_url=self.url,
+            key=self.key,
+            app=self.app,
+            max_examples=self.max_examples,
+            negative=self.negative,
+            deterministic=self.deterministic,
+        )
+
+    def hypothesis_settings(self, examples: int) -> hypothesis.settings:
+        return hypothesis.settings(
+            max_examples=examples,
+            deadline=None,
+            derandomize=self.deterministic,
+            database=None,
+            stateful_step_count=8,
+            suppress_health_check=list(hypothesis.HealthCheck),
+        )
+
+    # -- the fake's control plane, when the target has one ------------------------------
+
+    def _http(self) -> httpx.Client:
+        if self.app is not None:
+            from mockserver.transport import SyncASGITransport
+
+            return httpx.Client(transport=SyncASGITransport(self.app), base_url=self.url)
+        return httpx.Client(base_url=self.url, timeout=10)
+
+    def has_control_plane(self) -> bool:
+        """True for the fake (it answers GET /__mock/clock); a real provider has none."""
+        if self._control is None:
+            try:
+                with self._http() as http:
+                    self._control = http.get("/__mock/clock").status_code == 200
+            except httpx.HTTPError:
+                self._control = False
+        return self._control
+
+    def advance(self, seconds: float) -> None:
+        if self.app is not None:
+            self.app.state.mock.engine.advance(seconds)
+        elif self.has_control_plane():
+            with self._http() as http:
+                http.post("/__mock/clock/advance", json={"seconds": seconds}).raise_for_status()
+
+    # -- the stateful run -----------------------------------------------------------------
+
+    def state_machine(self, provider: str) -> Any:
+        """Follows the spec's links (create -> retrieve), checking after each create that the
+        task is retrievable by the same key and not by another, and moving the fake's clock
+        between steps so tasks reach their terminal states."""
+        schema = self.schema(provider)
+        target = self
+        retrieve = schema.find_operation_by_id(RETRIEVE[provider])
+
+        class LifecycleMachine(schema.as_state_machine()):  # type: ignore[misc]
+            def after_call(self, response: Any, case: Any) -> None:
+                if (
+                    case.operation.definition.raw.get("operationId") == CREATE[provider]
+                    and response.status_code < 300
+                ):
+                    target.check_ownership(provider, retrieve, response.json()["id"])
+                target.advance(STEP_SECONDS)
+
+        LifecycleMachine.TestCase.settings = self.hypothesis_settings(self.stateful_examples)
+        return LifecycleMachine
+
+    def check_ownership(self, provider: str, retrieve: Any, task_id: str) -> None:
+        if provider == "aimlapi":
+            case = retrieve.Case(query={"generation_id": task_id})
+        else:
+            case = retrieve.Case(path_parameters={"task_id": task_id})
+        mine = case.call(headers={"Authorization": f"Bearer {self.key}"})
+        assert mine.status_code == 200, f"a created task is not retrievable by its key: {mine.status_code}"
+        assert mine.json()["id"] == task_id
+        theirs = case.call(headers={"Authorization": f"Bearer {self.other_key}"})
+        assert theirs.status_code in (401, 403, 404), f"another key can read the task: {theirs.status_code}"
