@@ -79,10 +79,10 @@ def error_from_response(response: httpx.Response) -> APIStatusError:
     message = response.reason_phrase or "error"
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         error = body["error"]
-        message = str(error.get("message") or message)
+        message = str(error["message"]) if error.get("message") is not None else message
         fields = {k: error.get(k) for k in ("code", "type", "param", "fallback_suggestion")}
     elif isinstance(body, dict) and "statusCode" in body:
-        message = str(body.get("message") or message)
+        message = str(body["message"]) if body.get("message") is not None else message
         fields = {"code": body.get("statusCode"), "request_id": body.get("requestId")}
     elif isinstance(body, str) and body:
         message = body[:500]

@@ -91,6 +91,7 @@ def test_every_aimlapi_error_surfaces_with_its_request_id(status: int) -> None:
     assert error.body["path"] == "/v2/video/generations"
 
 
+@pytest.mark.sends_invalid_requests  # a 5001-character prompt, to see the provider's 400
 def test_natural_errors_carry_param_and_message() -> None:
     app = make_app(credits=7)
     with evolink(app) as videos:

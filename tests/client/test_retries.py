@@ -43,6 +43,12 @@ def task_body(status: str = "processing", **extra: Any) -> dict[str, Any]:
     return body
 
 
+def created_body() -> dict[str, Any]:
+    """A spec-valid create answer (VideoGenerationResponse: pending, progress 0, usage)."""
+    usage = {"billing_rule": "per_call", "credits_reserved": 7, "user_group": "default"}
+    return task_body("pending", progress=0, usage=usage, task_info={"can_cancel": True, "estimated_time": 79})
+
+
 class Clock:
     """A fake monotonic clock that sleeps advance: retries and deadlines without waiting."""
 
@@ -141,7 +147,7 @@ def test_429_with_retry_after_then_200_waits_what_the_server_asks(respx_mock: re
                 headers={"Retry-After": "3"},
                 json={"error": {"code": 429, "message": "Rate limit exceeded", "type": "rate_limit_error"}},
             ),
-            httpx.Response(200, json=task_body("pending")),
+            httpx.Response(200, json=created_body()),
         ]
     )
     clock = Clock()
@@ -189,7 +195,7 @@ def test_a_500_on_create_is_not_retried(respx_mock: respx.MockRouter) -> None:
 @respx.mock
 def test_a_create_is_retried_only_when_the_connection_never_happened(respx_mock: respx.MockRouter) -> None:
     refused = respx_mock.post(f"{BASE}/v1/videos/generations").mock(
-        side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=task_body("pending"))]
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(200, json=created_body())]
     )
     clock = Clock()
     with client(clock) as videos:
@@ -197,7 +203,7 @@ def test_a_create_is_retried_only_when_the_connection_never_happened(respx_mock:
     assert refused.call_count == 2
     refused.side_effect = [
         httpx.ReadTimeout("sent, no answer"),
-        httpx.Response(200, json=task_body("pending")),
+        httpx.Response(200, json=created_body()),
     ]
     with client(clock) as videos, pytest.raises(APIConnectionError):
         videos.create("a cat", IMAGE)

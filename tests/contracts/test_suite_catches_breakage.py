@@ -26,7 +26,7 @@ def run_suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, app: s
     monkeypatch.setenv("CONTRACTS_APP", f"tests.contracts.broken:{app}")
     for name, value in QUICK.items():
         monkeypatch.setenv(name, value)
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "--pyargs", "contracts.suite")
+    return pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-x", "--pyargs", "contracts.suite")
 
 
 @pytest.mark.slow

@@ -1,0 +1,181 @@
+"""The fake from Python: its control plane as methods, in-process (`VideoMock`, with the
+providers' real hosts routed to it through respx) or on a loopback port (`VideoMockServer`).
+
+Contracts layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any
+
+import httpx
+import respx
+
+from contracts.server import serve
+from mockserver import Settings, create_app
+from mockserver.state import MockState
+from mockserver.transport import SyncASGITransport
+
+# Base URLs code under test uses for the real providers; all of them reach the fake.
+PROVIDER_URLS = {
+    "aimlapi": "https://api.aimlapi.com",
+    "evolink": "https://api.evolink.ai",
+    "evolink-mirror": "https://ai.odkkk.com/apiv1",
+}
+PROVIDER_HOSTS = ("api.aimlapi.com", "api.evolink.ai", "ai.odkkk.com")
+CONTROL_URL = "http://video-mock.internal"
+
+
+class MockControl:
+    """The control plane (`/__mock/...`, openapi/control.yaml) as Python methods."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self.http = http
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.http.request(method, f"/__mock{path}", **kwargs)
+        if response.status_code >= 400:
+            raise AssertionError(f"control plane {method} {path}: {response.status_code} {response.text}")
+        return response.json()
+
+    def now(self) -> float:
+        return float(self._call("GET", "/clock")["now"])
+
+    def advance(self, seconds: float) -> float:
+        """Move fake time forward (running due effects, callbacks included); the new time."""
+        return float(self._call("POST", "/clock/advance", json={"seconds": seconds})["now"])
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def tasks(self, provider: str | None = None) -> list[dict[str, Any]]:
+        params = {"provider": provider} if provider else None
+        return list(self._call("GET", "/tasks", params=params)["tasks"])
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        return dict(self._call("GET", f"/tasks/{task_id}"))
+
+    def complete(self, task_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/tasks/{task_id}/complete"))
+
+    def fail(self, task_id: str, code: str | None = None, message: str | None = None) -> dict[str, Any]:
+        body = {k: v for k, v in {"code": code, "message": message}.items() if v is not None}
+        return dict(self._call("POST", f"/tasks/{task_id}/fail", json=body))
+
+    def cancel(self, task_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/tasks/{task_id}/cancel"))
+
+    def add_fault(
+        self,
+        operation: str,
+        status: int,
+        count: int = 1,
+        key: str | None = None,
+        retry_after: int | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            "operation": operation,
+            "status": status,
+            "count": count,
+            "key": key,
+            "retry_after": retry_after,
+        }
+        return dict(self._call("POST", "/faults", json={k: v for k, v in body.items() if v is not None}))
+
+    def faults(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/faults")["faults"])
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def requests(self, provider: str | None = None, operation: str | None = None) -> list[dict[str, Any]]:
+        """The journal: method, path, provider, operation, key fingerprint, status, time."""
+        params = {k: v for k, v in {"provider": provider, "operation": operation}.items() if v}
+        return list(self._call("GET", "/requests", params=params)["requests"])
+
+    def callbacks(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "/callbacks")["callbacks"])
+
+    def redeliver(self, delivery_id: str) -> dict[str, Any]:
+        return dict(self._call("POST", f"/callbacks/{delivery_id}/redeliver"))
+
+
+class VideoMock(MockControl):
+    """The fake in-process; requests to the providers' real hosts, sync or async, reach it."""
+
+    urls = PROVIDER_URLS
+
+    def __init__(self, settings: Settings, hosts: tuple[str, ...] = PROVIDER_HOSTS) -> None:
+        self.app = create_app(settings)
+        self.hosts = hosts
+        self._transport = SyncASGITransport(self.app)
+        super().__init__(httpx.Client(transport=self._transport, base_url=CONTROL_URL))
+        self.router = respx.mock(assert_all_called=False)
+        for host in hosts:
+            self.router.route(host=host).mock(side_effect=self._transport.handle_request)
+        self.router.route().pass_through()  # everything else (loopback servers, ...) as usual
+
+    @property
+    def state(self) -> MockState:
+        state: MockState = self.app.state.mock
+        return state
+
+    def __enter__(self) -> VideoMock:
+        self.router.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.router.stop()
+        self.http.close()
+
+
+class VideoMockServer(MockControl):
+    """The fake on a free 127.0.0.1 port, for clients that do not use httpx."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = create_app(settings)
+        self._stack = contextlib.ExitStack()
+        self.base_url = ""
+        super().__init__(httpx.Client(base_url=CONTROL_URL))
+
+    def __enter__(self) -> VideoMockServer:
+        self.base_url = self._stack.enter_context(serve(self.app))
+        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.close()
+        self._stack.close()
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {
+            "aimlapi": self.base_url,
+            "evolink": self.base_url,
+            "evolink-mirror": f"{self.base_url}/apiv1",
+        }
+
+
+@contextlib.contextmanager
+def video_mock(**settings: Any) -> Iterator[VideoMock]:
+    """`with video_mock(seed=1) as mock:` outside pytest."""
+    with VideoMock(plugin_settings(settings)) as mock:
+        yield mock
+
+
+def plugin_settings(options: dict[str, Any]) -> Settings:
+    """Marker options onto Settings: a manual clock and seed 0 unless asked, and any key
+    accepted unless `keys` are given (code under test uses whatever key it has)."""
+    values = dict(options)
+    values.setdefault("clock", "manual")
+    values.setdefault("seed", 0)
+    if "keys" in values:
+        values["keys"] = tuple(values["keys"])
+    else:
+        values.setdefault("accept_any_key", True)
+    return Settings(**values)
