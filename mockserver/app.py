@@ -8,93 +8,47 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
-import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mockserver import control
 from mockserver.conformance import ConformanceMiddleware
 from mockserver.delivery import Resolver
-from mockserver.engine.ids import fingerprint
 from mockserver.providers.aimlapi.handlers import HANDLERS as AIMLAPI_HANDLERS
 from mockserver.providers.evolink.handlers import HANDLERS as EVOLINK_HANDLERS
 from mockserver.providers.evolink.wire import MIRROR_PREFIX
-from mockserver.routing import SCOPE_ROUTE, ApiError, Pipeline, bearer_key
+from mockserver.routing import SCOPE_ROUTE, ApiError, Pipeline
 from mockserver.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 from mockserver.state import MockState
 
 logger = logging.getLogger("mockserver.requests")
 FILE_OPERATION = "getResultVideo"
 
 
-class JournalMiddleware:
-    """Runs due timed effects, then records each provider and file request in the journal."""
-
-    def __init__(self, app: ASGIApp, state: MockState) -> None:
-        self.app, self.state = app, state
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        engine = self.state.engine
-        self.state.ensure_driver()
-        engine.pump()
-        self.state.deliverer.kick()
-        started, status = time.perf_counter(), 500
-
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            provider, operation = scope.get(SCOPE_ROUTE, (None, None))
-            if provider != control.SLUG:
-                key = fingerprint(bearer_key(Request(scope)))
-                engine.journal.record(
-                    time=engine.clock.now(),
-                    method=scope["method"],
-                    path=scope["path"],
-                    provider=provider,
-                    operation=operation,
-                    key=key,
-                    status=status,
-                )
-                if self.state.settings.log_requests:
-                    logger.info(
-                        "%s %s %s %s %.1fms",
-                        scope["method"],
-                        scope["path"],
-                        f"{provider}.{operation}",
-                        status,
-                        (time.perf_counter() - started) * 1000,
-                    )
-
-
 def _router_error(state: MockState):  # type: ignore[no-untyped-def]
     async def handler(request: Request, exc: Exception) -> Response:
+        """Router-level 404/405 and unexpected errors, in the provider's envelope."""
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         path = request.url.path
         provider = state.provider_for_path(path)
         wire = state.wires[provider] if provider else control.ControlWire()
-        request.scope[SCOPE_ROUTE] = (provider or control.SLUG, None)
-        if provider is None and not path.startswith("/__mock"):
-            request.scope[SCOPE_ROUTE] = (None, None)
+        in_control = provider is None and path.startswith("/__mock")
+        request.scope[SCOPE_ROUTE] = (control.SLUG if in_control else provider, None)
         response = wire.error_response(request, None, ApiError(status))
         if response.status_code == 405:
             response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        if not in_control:
+            state.record(request.scope, provider, None, response.status_code)
         return response
 
     return handler
@@ -124,15 +78,19 @@ def create_app(
     aimlapi = Pipeline(state.specs["aimlapi"], state.wires["aimlapi"], provider=True)
     evolink = Pipeline(state.specs["evolink"], state.wires["evolink"], provider=True)
     ops = state.specs["control"].operations
-    plane = Pipeline(state.specs["control"], control.ControlWire(), provider=False)
+    plane = Pipeline(state.specs["control"], control.ControlWire(), provider=False, journaled=False)
     files = Pipeline(state.specs["control"], control.ControlWire(control.FILES), provider=False)
-    routes = [
+    provider_routes = [
         *aimlapi.routes(AIMLAPI_HANDLERS),
         *evolink.routes(EVOLINK_HANDLERS, prefixes=("", MIRROR_PREFIX)),
+    ]
+    routes = [
+        # Reads first: Starlette tries routes in order, and polls are most of the traffic.
+        *sorted(provider_routes, key=lambda route: "GET" not in (route.methods or ())),
         *plane.routes(control.HANDLERS, only=[op for op in ops if op != FILE_OPERATION]),
         *files.routes(control.HANDLERS, only=[FILE_OPERATION]),
     ]
-    middleware = [Middleware(JournalMiddleware, state=state)]
+    middleware = []
     if settings.check_responses:
         middleware.append(Middleware(ConformanceMiddleware, specs=state.specs))
 

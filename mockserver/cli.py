@@ -6,6 +6,7 @@ flag overrides.
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from typing import Any
@@ -17,6 +18,7 @@ from mockserver.app import create_app
 from mockserver.settings import Settings
 
 ENV = "MOCKSERVER_"
+GC_THRESHOLDS = (20_000, 20, 20)
 
 
 def _env(name: str) -> str:
@@ -173,6 +175,21 @@ def main(
         options["keys"] = _split(keys)
     settings = Settings.from_env(**options)
     app = create_app(settings)
+    # Long-lived start-up objects (specs, validators, modules) leave the GC's scans, and young
+    # collections run every 20,000 allocations instead of 700: each request allocates many
+    # short-lived containers, and a fake holding 100,000 tasks pays for every full collection.
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(message)s", stream=sys.stdout)
     click.echo(banner(settings, app.state.mock.engine.seed))
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # No proxy-header rewriting (the fake is not behind a proxy) and no `Server: uvicorn`
+    # header (the real providers do not send one); both also cost time on every request.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )

@@ -13,12 +13,13 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from mockserver.engine import Engine, Task
+
+if TYPE_CHECKING:  # httpx is imported when the first callback is sent: it costs start-up time
+    import httpx
 
 MAX_URL_LENGTH = 2048
 RESOLVE_TIMEOUT = 2.0  # real seconds; a name that does not answer is treated as unresolvable
@@ -207,6 +208,8 @@ class Deliverer:
 
     def kick(self) -> None:
         """Start attempts that fell due while no event loop was running."""
+        if not self._waiting:  # the usual case, checked on every request
+            return
         waiting, self._waiting = self._waiting, []
         for delivery, number in waiting:
             self._start(delivery, number)
@@ -239,6 +242,8 @@ class Deliverer:
         except CallbackRefused as refusal:
             attempt.outcome, attempt.detail = "refused", str(refusal)
             return
+        import httpx
+
         url = httpx.URL(delivery.url)
         headers = {"Host": url.netloc.decode(), "User-Agent": USER_AGENT}
         try:
@@ -277,6 +282,8 @@ class Deliverer:
             delivery.state = "failed"
 
     def _http(self) -> httpx.AsyncClient:
+        import httpx
+
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
             # No redirects, no proxies from the environment; the fake's clock owns timeouts.

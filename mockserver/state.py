@@ -7,22 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
-
-import httpx
+import logging
+import time
+from collections.abc import MutableMapping
+from typing import TYPE_CHECKING, Any
 
 from mockserver.delivery import CallbackGuard, CallbackRefused, Deliverer, Resolver
 from mockserver.engine import Engine, ManualClock, RealClock, Task, Timing
 from mockserver.engine.clock import Clock
+from mockserver.engine.ids import fingerprint
 from mockserver.providers.aimlapi import wire as aimlapi_wire
 from mockserver.providers.evolink import wire as evolink_wire
-from mockserver.routing import ApiError, FieldError, Wire
+from mockserver.routing import SCOPE_KEY, ApiError, FieldError, Wire, bearer_key_of
 from mockserver.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
 from mockserver.spec import Spec, load_spec
 
 # With local receivers allowed, the scheme rule moves from the schema to the callback guard.
 CALLBACK_PATTERN = "/components/schemas/VideoGenerationRequest/properties/callback_url/pattern"
 PROVIDERS = (aimlapi_wire.SLUG, evolink_wire.SLUG)
+SCOPE_STARTED = "mock.started"
+logger = logging.getLogger("mockserver.requests")
 
 
 def make_clock(settings: Settings) -> Clock:
@@ -108,6 +115,37 @@ class MockState:
                 400, param="callback_url", errors=(FieldError("callback_url", str(refusal)),)
             ) from None
 
+    # -- per request: timed effects, the journal, the log line ----------------------------
+
+    def before_request(self, scope: MutableMapping[str, Any]) -> None:
+        """Run timed effects that fell due, and start the background driver if needed."""
+        self.ensure_driver()
+        self.engine.pump()
+        self.deliverer.kick()
+        if self.settings.log_requests:
+            scope[SCOPE_STARTED] = time.perf_counter()
+
+    def record(
+        self, scope: MutableMapping[str, Any], provider: str | None, operation: str | None, status: int
+    ) -> None:
+        """Journal a provider or file request (control-plane requests are not journaled)."""
+        raw = scope[SCOPE_KEY] if SCOPE_KEY in scope else bearer_key_of(scope)
+        engine = self.engine
+        engine.journal.record(
+            time=engine.clock.now(),
+            method=scope["method"],
+            path=scope["path"],
+            provider=provider,
+            operation=operation,
+            key=fingerprint(raw),
+            status=status,
+        )
+        if SCOPE_STARTED in scope:
+            elapsed = (time.perf_counter() - scope[SCOPE_STARTED]) * 1000
+            logger.info(
+                "%s %s %s.%s %s %.1fms", scope["method"], scope["path"], provider, operation, status, elapsed
+            )
+
     # -- background driver (real and scaled clocks) -------------------------------------
 
     def ensure_driver(self) -> None:
@@ -115,7 +153,8 @@ class MockState:
         if self.engine.clock.mode == "manual":
             return
         loop = asyncio.get_running_loop()
-        if self._driver is None or self._driver.done() or self._driver.get_loop() is not loop:
+        driver = self._driver
+        if driver is None or driver.done() or driver.get_loop() is not loop:
             self._driver = loop.create_task(self.engine.drive())
 
     async def stop_driver(self) -> None:

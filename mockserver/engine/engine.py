@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import math
 import secrets
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -113,24 +114,25 @@ class Engine:
         credits = cost_of(duration)
         self.ledger.charge(key, credits)
         now = self.clock.now()
+        intern = sys.intern  # every task repeats these few strings: keep one copy of each
         task = Task(
             id=make_id(self.ids, now),
             provider=provider,
-            owner=key,
-            model=model,
+            owner=intern(key),
+            model=intern(model),
             created_at=now,
             queue_seconds=self.timing.queue_seconds,
             run_seconds=self.timing.run_seconds,
             duration=duration,
-            aspect_ratio=aspect_ratio,
+            aspect_ratio=intern(aspect_ratio),
             credits=credits,
             media_token=self.ids.hex("media"),
             callback_url=callback_url,
-            origin=origin,
+            origin=intern(origin),
             planned_failure=failure,
         )
         self.store.add(task)
-        self.scheduler.call_at(task.natural_end, lambda: self._natural_end(task))
+        self.scheduler.call_at(task.natural_end, self._natural_end, task)
         return task
 
     def get(self, task_id: str, *, key: str) -> Task:

@@ -43,6 +43,8 @@ class FaultBook:
 
     def take(self, operation: str, key: str | None) -> FaultRule | None:
         """The first armed rule for this request, spending one of its uses."""
+        if not self._rules:  # the usual case, on every request
+            return None
         for rule in self._rules:
             if rule.matches(operation, key):
                 rule.remaining -= 1

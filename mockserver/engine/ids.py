@@ -5,6 +5,7 @@ Engine layer. Provider id formats are built from these pieces in the provider ad
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import string
@@ -37,6 +38,7 @@ class IdFactory:
         return f"{self._stream(purpose).getrandbits(length * 4):0{length}x}"
 
 
+@functools.lru_cache(maxsize=4096)  # a handful of keys, looked up on every request
 def fingerprint(key: str | None) -> str | None:
     """How keys appear in journals and views: never the key itself."""
     if not key:

@@ -6,12 +6,10 @@ Engine layer. Bounded, so a long load run cannot grow memory without end.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class JournalEntry:
+class JournalEntry(NamedTuple):  # a tuple: cheap to make on every request
     seq: int
     time: float
     method: str
@@ -22,7 +20,7 @@ class JournalEntry:
     status: int
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 class Journal:

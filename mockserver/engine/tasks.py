@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class TaskStatus(enum.Enum):
@@ -39,9 +40,8 @@ class Ending:
     failure: Failure | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """What a task looks like at one instant."""
+class Snapshot(NamedTuple):
+    """What a task looks like at one instant (a tuple: made on every poll, so cheap)."""
 
     status: TaskStatus
     progress: int
