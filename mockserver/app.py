@@ -1,14 +1,14 @@
 """`create_app(settings)`: one Starlette app serving both providers, the control plane and
 the result files, for uvicorn and for in-process tests alike.
 
-App layer: wires the engine, the spec-driven pipelines and the middleware together.
+App layer: wires the engine, the spec-driven pipelines and the error handlers together (the
+journal is written by the endpoints themselves: see `routing.Endpoint`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -26,16 +26,16 @@ from mockserver.providers.evolink.handlers import HANDLERS as EVOLINK_HANDLERS
 from mockserver.providers.evolink.wire import MIRROR_PREFIX
 from mockserver.routing import SCOPE_ROUTE, ApiError, Pipeline
 from mockserver.settings import Settings
+from mockserver.state import MockState
 
 if TYPE_CHECKING:
     import httpx
-from mockserver.state import MockState
 
-logger = logging.getLogger("mockserver.requests")
 FILE_OPERATION = "getResultVideo"
+ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def _router_error(state: MockState):  # type: ignore[no-untyped-def]
+def _router_error(state: MockState) -> ErrorHandler:
     async def handler(request: Request, exc: Exception) -> Response:
         """Router-level 404/405 and unexpected errors, in the provider's envelope."""
         status = exc.status_code if isinstance(exc, HTTPException) else 500
