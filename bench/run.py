@@ -134,11 +134,6 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def server_pid(proc: subprocess.Popen[bytes]) -> int:
-    """The Python server's pid (taskset execs it, so it is the same process)."""
-    return proc.pid
-
-
 # -- wrk ------------------------------------------------------------------------------------
 
 
@@ -196,17 +191,13 @@ def _latency(out: str, percentile: str) -> float:
 # -- the runs ---------------------------------------------------------------------------------
 
 
-def python() -> str:
-    return sys.executable
-
-
 def bench_bare(args: argparse.Namespace) -> list[Result]:
     port = free_port()
     # The same uvicorn settings the `mockserver` command uses, so the ratio compares apps only.
     command = pinned(
         SERVER_CPU,
         [
-            python(),
+            sys.executable,
             "-m",
             "uvicorn",
             "bench.bare_app:app",
@@ -242,7 +233,7 @@ def fake_command(port: int) -> list[str]:
     return pinned(
         SERVER_CPU,
         [
-            python(),
+            sys.executable,
             "-m",
             "mockserver",
             "--host",
@@ -353,10 +344,10 @@ def memory(tasks: int) -> tuple[float, float]:
     base = f"http://127.0.0.1:{port}"
     with process(fake_command(port), f"{base}/__mock/clock") as proc:
         time.sleep(0.5)
-        idle = rss_mb(server_pid(proc))
+        idle = rss_mb(proc.pid)
         duration = min(120, tasks // 3000 + 5)
         wrk(f"{base}/v1/videos/generations", "POST", EVOLINK_BODY, duration, 16, stop_after=tasks)
-        loaded = rss_mb(server_pid(proc))
+        loaded = rss_mb(proc.pid)
         created = len(httpx.get(f"{base}/__mock/tasks", timeout=120).json()["tasks"])
         if created < tasks:
             raise RuntimeError(f"only {created} of {tasks} tasks were created in {duration} s")
@@ -366,7 +357,7 @@ def memory(tasks: int) -> tuple[float, float]:
 def lifecycles() -> dict[str, float]:
     """In-process lifecycle throughput under the manual clock (bench/lifecycle.py)."""
     out = subprocess.run(
-        [python(), str(ROOT / "bench" / "lifecycle.py")],
+        [sys.executable, str(ROOT / "bench" / "lifecycle.py")],
         capture_output=True,
         text=True,
         check=True,

@@ -111,14 +111,12 @@ class Target:
     # -- the fake's control plane, when the target has one ------------------------------
 
     def _http(self) -> httpx.Client:
-        if self.app is not None:
-            from mockserver.transport import SyncASGITransport
-
-            return httpx.Client(transport=SyncASGITransport(self.app), base_url=self.url)
         return httpx.Client(base_url=self.url, timeout=10)
 
     def has_control_plane(self) -> bool:
         """True for the fake (it answers GET /__mock/clock); a real provider has none."""
+        if self.app is not None:  # the in-process fake
+            return True
         if self._control is None:
             try:
                 with self._http() as http:

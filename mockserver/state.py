@@ -28,6 +28,7 @@ from mockserver.spec import Spec, load_spec
 # With local receivers allowed, the scheme rule moves from the schema to the callback guard.
 CALLBACK_PATTERN = "/components/schemas/VideoGenerationRequest/properties/callback_url/pattern"
 PROVIDERS = (aimlapi_wire.SLUG, evolink_wire.SLUG)
+STATUS_WORDS = {aimlapi_wire.SLUG: aimlapi_wire.STATUS_WORDS, evolink_wire.SLUG: evolink_wire.STATUS_WORDS}
 SCOPE_STARTED = "mock.started"
 logger = logging.getLogger("mockserver.requests")
 
@@ -96,8 +97,7 @@ class MockState:
         return None if delivery is None else delivery.view()
 
     def provider_status(self, task: Task) -> str:
-        words = {aimlapi_wire.SLUG: aimlapi_wire.STATUS_WORDS, evolink_wire.SLUG: evolink_wire.STATUS_WORDS}
-        return words[task.provider][self.engine.observe(task).status]
+        return STATUS_WORDS[task.provider][self.engine.observe(task).status]
 
     def provider_for_path(self, path: str) -> str | None:
         if path.startswith("/v2/"):
