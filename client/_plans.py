@@ -147,7 +147,9 @@ def poll_delay(task: VideoTask, queued_polls: int, settings: PollSettings) -> fl
     """The next wait: the interval, longer while queued, shorter when the ETA is sooner."""
     delay = settings.interval
     if task.status is Status.QUEUED:
-        delay = min(settings.max_interval, settings.interval * settings.queued_backoff**queued_polls)
+        # The exponent is capped: a task queued for thousands of polls must not overflow a float.
+        backoff = settings.queued_backoff ** min(queued_polls, 64)
+        delay = min(settings.max_interval, settings.interval * backoff)
     if task.eta_seconds is not None:
         delay = min(delay, max(settings.min_interval, float(task.eta_seconds)))
     return max(settings.min_interval, delay)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from contracts.specs import PROVIDERS
+from mockserver.providers import PROVIDERS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,7 +27,7 @@ def main() -> None:
 @click.option(
     "--provider",
     "providers",
-    type=click.Choice(PROVIDERS),
+    type=click.Choice(list(PROVIDERS)),
     multiple=True,
     help="Provider(s) to check [default: both].",
 )

@@ -17,11 +17,8 @@ from typing import Any
 
 import httpx
 
-from mockserver.routing import field_errors
-from mockserver.spec import Operation, coerce, load_spec
-
-MIRROR_PREFIX = "/apiv1"
-SPECS = ("aimlapi", "evolink", "control")
+from mockserver.providers import PROVIDERS
+from mockserver.spec import Operation, coerce, load_spec, problems
 
 
 class ContractViolation(AssertionError):
@@ -34,22 +31,27 @@ class Route:
     pattern: re.Pattern[str]
 
 
-def _pattern(path: str) -> re.Pattern[str]:
-    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+def _pattern(mount: str, path: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(mount + path))
     return re.compile(f"^{regex}$")
 
 
-ROUTES = [Route(op, _pattern(op.path)) for name in SPECS for op in load_spec(name).operations.values()]
+# Every provider's operations at each of its mounts (evolink also under the mirror's /apiv1),
+# and the control plane's.
+ROUTES = [
+    Route(op, _pattern(mount, op.path))
+    for provider in PROVIDERS.values()
+    for mount in provider.mounts
+    for op in provider.spec().operations.values()
+] + [Route(op, _pattern("", op.path)) for op in load_spec("control").operations.values()]
 
 
 def find_operation(method: str, path: str) -> tuple[Operation, dict[str, str]]:
-    """The operation a request is for (evolink also under the mirror's /apiv1 prefix)."""
-    candidates = [path] + ([path.removeprefix(MIRROR_PREFIX)] if path.startswith(MIRROR_PREFIX + "/") else [])
-    for candidate in candidates:
-        for route in ROUTES:
-            match = route.pattern.match(candidate)
-            if match and route.op.method == method:
-                return route.op, match.groupdict()
+    """The operation a request is for."""
+    for route in ROUTES:
+        match = route.pattern.match(path)
+        if match and route.op.method == method:
+            return route.op, match.groupdict()
     raise ContractViolation(f"{method} {path} is not an operation of any spec")
 
 
@@ -69,16 +71,16 @@ def check_request(request: httpx.Request) -> Operation:
             source = path_params if param.location == "path" else dict(request.url.params)
             if param.name in source:
                 values[param.name] = coerce(source[param.name], param.schema)
-        problems = field_errors(op.params_validator.iter_errors(values))
-        if problems:
-            raise ContractViolation(f"{where}: parameters: {problems}")
+        found = problems(op.params_validator, values)
+        if found:
+            raise ContractViolation(f"{where}: parameters: {found}")
     content = request.read()
     if op.body_validator is not None and (content or op.body_required):
         if request.headers.get("content-type", "").split(";")[0] != "application/json":
             raise ContractViolation(f"{where}: the body is not sent as application/json")
-        problems = field_errors(op.body_validator.iter_errors(json.loads(content)))
-        if problems:
-            raise ContractViolation(f"{where}: body: {problems}")
+        found = problems(op.body_validator, json.loads(content))
+        if found:
+            raise ContractViolation(f"{where}: body: {found}")
     elif content and op.body_validator is None:
         raise ContractViolation(f"{where}: sends a body the operation does not take")
     return op
@@ -96,12 +98,9 @@ def check_response(op: Operation, response: httpx.Response) -> None:
         body = json.loads(response.read())
     except ValueError:
         raise ContractViolation(f"{where}: body is not JSON") from None
-    problems = [
-        f"{'/'.join(map(str, e.instance_path)) or 'body'}: {e.message}"
-        for e in documented.validator.iter_errors(body)
-    ]
-    if problems:
-        raise ContractViolation(f"{where}: {problems}")
+    found = problems(documented.validator, body)
+    if found:
+        raise ContractViolation(f"{where}: {[str(e) for e in found]}")
 
 
 class ContractRouter:

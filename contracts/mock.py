@@ -10,22 +10,18 @@ import contextlib
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import respx
 
 from contracts.server import serve
-from mockserver import Settings, create_app
-from mockserver.state import MockState
+from mockserver import Fake, Settings, create_app
+from mockserver.providers import PROVIDERS
 from mockserver.transport import SyncASGITransport
 
-# Base URLs code under test uses for the real providers; all of them reach the fake.
-PROVIDER_URLS = {
-    "aimlapi": "https://api.aimlapi.com",
-    "evolink": "https://api.evolink.ai",
-    "evolink-mirror": "https://ai.odkkk.com/apiv1",
-}
-PROVIDER_HOSTS = ("api.aimlapi.com", "api.evolink.ai", "ai.odkkk.com")
+# The real services' hosts, which code under test uses; all of them reach the fake.
+PROVIDER_HOSTS = tuple(dict.fromkeys(host for p in PROVIDERS.values() for host in p.hosts))
 CONTROL_URL = "http://video-mock.internal"
 
 
@@ -106,7 +102,8 @@ class MockControl:
 class VideoMock(MockControl):
     """The fake in-process; requests to the providers' real hosts, sync or async, reach it."""
 
-    urls = PROVIDER_URLS
+    # The real services' base URLs by name: code under test may use any of them.
+    urls = {name: url for p in PROVIDERS.values() for name, url in p.base_urls.items()}
 
     def __init__(self, settings: Settings, hosts: tuple[str, ...] = PROVIDER_HOSTS) -> None:
         self.app = create_app(settings)
@@ -119,9 +116,9 @@ class VideoMock(MockControl):
         self.router.route().pass_through()  # everything else (loopback servers, ...) as usual
 
     @property
-    def state(self) -> MockState:
-        state: MockState = self.app.state.mock
-        return state
+    def state(self) -> Fake:
+        fake: Fake = self.app.state.mock
+        return fake
 
     def __enter__(self) -> VideoMock:
         self.router.start()
@@ -154,10 +151,11 @@ class VideoMockServer(MockControl):
 
     @property
     def urls(self) -> dict[str, str]:
+        """The same names as `VideoMock.urls`, on this server (a mirror's path kept)."""
         return {
-            "aimlapi": self.base_url,
-            "evolink": self.base_url,
-            "evolink-mirror": f"{self.base_url}/apiv1",
+            name: self.base_url + urlsplit(url).path.rstrip("/")
+            for p in PROVIDERS.values()
+            for name, url in p.base_urls.items()
         }
 
 

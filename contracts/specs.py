@@ -1,6 +1,6 @@
 """The provider specs as schemathesis schemas, configured for a target (in-process or a URL).
 
-Contracts layer: may import the fake (for the spec files and the in-process app).
+Contracts layer: reads the provider registry (`mockserver.providers`).
 """
 
 from __future__ import annotations
@@ -11,33 +11,35 @@ import jsonschema_rs
 import schemathesis
 from schemathesis import GenerationMode
 
+from mockserver.providers import PROVIDERS, Provider
 from mockserver.spec import read_document
 
-PROVIDERS = ("aimlapi", "evolink")
-CREATE = {"aimlapi": "createGeneration", "evolink": "createVideoGeneration"}
-RETRIEVE = {"aimlapi": "getGeneration", "evolink": "getTaskDetail"}
-# The status words in the order a task may show them; a task never moves back.
-STATUS_ORDER = {
-    "aimlapi": {"queued": 0, "generating": 1, "completed": 2, "error": 2},
-    "evolink": {"pending": 0, "processing": 1, "completed": 2, "failed": 2},
-}
-COMPLETED = {"aimlapi": "completed", "evolink": "completed"}
+__all__ = ["PROVIDERS", "error_validator", "load_schema", "pointer"]
 
 
-def provider_of_path(path: str) -> str:
-    return "aimlapi" if path.startswith("/v2/") else "evolink"
-
-
-def error_validator(provider: str) -> jsonschema_rs.Validator:
+def error_validator(provider: Provider) -> jsonschema_rs.Validator:
     """The provider's error envelope (`components.schemas.ErrorResponse`)."""
-    components = read_document(provider)["components"]
+    components = read_document(provider.spec_file)["components"]
     return jsonschema_rs.validator_for(
         {"$ref": "#/components/schemas/ErrorResponse", "components": components}, validate_formats=True
     )
 
 
+def pointer(document: Any, path: str) -> Any:
+    """The value at a JSON pointer (`/results/0`), or None where there is none."""
+    node = document
+    for part in path.strip("/").split("/"):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return None
+    return node
+
+
 def load_schema(
-    provider: str,
+    provider: Provider,
     *,
     base_url: str,
     key: str,
@@ -48,7 +50,7 @@ def load_schema(
 ) -> Any:
     """A schemathesis schema for one provider's spec of record, pointed at `base_url`
     (through `app` in-process, when given) with the key, deterministic by default."""
-    schema = schemathesis.openapi.from_dict(read_document(provider))
+    schema = schemathesis.openapi.from_dict(read_document(provider.spec_file))
     if app is not None:
         schema.app = app
     schema.config.update(base_url=base_url.rstrip("/"), headers={"Authorization": f"Bearer {key}"})

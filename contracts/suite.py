@@ -1,7 +1,8 @@
 """The contract suite, a pytest module: positive and negative runs of every operation with all
 of schemathesis' default checks plus ours, and a stateful run per provider that follows the
 specs' links. The target comes from `CONTRACTS_*` variables (see `contracts.target`): the
-in-process fake by default, or any base URL (`contracts check`).
+in-process fake by default, or any base URL (`contracts check`). One test per provider, named
+after its slug: `test_<slug>_operations` and `Test<Slug>Lifecycle`.
 
 Contracts layer.
 """
@@ -10,40 +11,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-import contracts.checks  # noqa: F401  (registers our checks)
 from contracts.target import Target
+from mockserver.providers import Provider
 
 TARGET = Target.from_env()
 
 
-def _operations_test(provider: str) -> Any:
-    if provider not in TARGET.providers:
-
-        @pytest.mark.skip(reason=f"{provider} is not selected (CONTRACTS_PROVIDERS)")
-        def skipped() -> None:
-            """Not run."""
-
-        return skipped
+def _operations_test(provider: Provider) -> Any:
     schema = TARGET.schema(provider)
+    checks = TARGET.checks(provider)
 
     @schema.parametrize()
     def test(case: Any) -> None:
-        case.call_and_validate()
+        case.call_and_validate(additional_checks=checks)
 
     return test
 
 
-def _stateful_test(provider: str) -> Any:
-    if provider not in TARGET.providers or not TARGET.stateful:
-        return None
-
-    machine = TARGET.state_machine(provider)
-    return machine.TestCase
-
-
-test_aimlapi_operations = _operations_test("aimlapi")
-test_evolink_operations = _operations_test("evolink")
-TestAimlapiLifecycle = _stateful_test("aimlapi")
-TestEvolinkLifecycle = _stateful_test("evolink")
+for _provider in TARGET.providers:
+    _name = _provider.slug.replace("-", "_")
+    globals()[f"test_{_name}_operations"] = _operations_test(_provider)
+    if TARGET.stateful:
+        globals()[f"Test{_name.title().replace('_', '')}Lifecycle"] = TARGET.state_machine(_provider).TestCase

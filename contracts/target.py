@@ -15,8 +15,12 @@ from typing import Any
 
 import httpx
 import hypothesis
+import schemathesis
 
-from contracts.specs import CREATE, PROVIDERS, RETRIEVE, load_schema
+from contracts.checks import LifecycleChecks
+from contracts.specs import PROVIDERS, load_schema
+from mockserver.providers import Provider
+from mockserver.spec import read_document
 
 ENV = "CONTRACTS_"
 IN_PROCESS_URL = "http://contracts.test"
@@ -40,7 +44,7 @@ def _import(path: str) -> Callable[[], Any]:
 
 @dataclass
 class Target:
-    providers: tuple[str, ...] = PROVIDERS
+    providers: tuple[Provider, ...] = tuple(PROVIDERS.values())
     base_url: str | None = None  # None: in-process
     app: Any = None
     key: str = DEFAULT_KEY
@@ -51,6 +55,7 @@ class Target:
     negative: bool = True
     stateful: bool = True
     _control: bool | None = field(default=None, repr=False)
+    _checks: dict[str, LifecycleChecks] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Target:
@@ -59,19 +64,21 @@ class Target:
         def get(name: str, default: str) -> str:
             return env.get(ENV + name, default)
 
-        providers = tuple(p for p in get("PROVIDERS", ",".join(PROVIDERS)).split(",") if p)
-        unknown = set(providers) - set(PROVIDERS)
-        if unknown:
-            raise ValueError(f"unknown providers {sorted(unknown)}; choose from {PROVIDERS}")
         key = get("KEY", DEFAULT_KEY)
         other_key = get("OTHER_KEY", DEFAULT_OTHER_KEY)
         base_url = get("BASE_URL", "") or None
         app = None
+        registry: Mapping[str, Provider] = PROVIDERS
         if base_url is None:
             factory = get("APP", "")
             app = _import(factory)() if factory else default_app(key, other_key)
+            registry = app.state.mock.providers  # the in-process fake's own registry
+        wanted = tuple(p for p in get("PROVIDERS", ",".join(registry)).split(",") if p)
+        unknown = set(wanted) - set(registry)
+        if unknown:
+            raise ValueError(f"unknown providers {sorted(unknown)}; choose from {sorted(registry)}")
         return cls(
-            providers=providers,
+            providers=tuple(registry[slug] for slug in wanted),
             base_url=base_url,
             app=app,
             key=key,
@@ -87,7 +94,7 @@ class Target:
     def url(self) -> str:
         return self.base_url or IN_PROCESS_URL
 
-    def schema(self, provider: str) -> Any:
+    def schema(self, provider: Provider) -> Any:
         return load_schema(
             provider,
             base_url=self.url,
@@ -97,6 +104,12 @@ class Target:
             negative=self.negative,
             deterministic=self.deterministic,
         )
+
+    def checks(self, provider: Provider) -> list[Any]:
+        """Our checks for this provider, remembering what they saw during this run."""
+        if provider.slug not in self._checks:
+            self._checks[provider.slug] = LifecycleChecks(provider)
+        return self._checks[provider.slug].all()
 
     def hypothesis_settings(self, examples: int) -> hypothesis.settings:
         return hypothesis.settings(
@@ -110,16 +123,13 @@ class Target:
 
     # -- the fake's control plane, when the target has one ------------------------------
 
-    def _http(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=10)
-
     def has_control_plane(self) -> bool:
         """True for the fake (it answers GET /__mock/clock); a real provider has none."""
         if self.app is not None:  # the in-process fake
             return True
         if self._control is None:
             try:
-                with self._http() as http:
+                with httpx.Client(base_url=self.url, timeout=10) as http:
                     self._control = http.get("/__mock/clock").status_code == 200
             except httpx.HTTPError:
                 self._control = False
@@ -127,38 +137,52 @@ class Target:
 
     def advance(self, seconds: float) -> None:
         if self.app is not None:
-            self.app.state.mock.engine.advance(seconds)
+            # Through schemathesis' own in-process transport: the fake stays on one event loop.
+            control = schemathesis.openapi.from_dict(read_document("control"))
+            control.app = self.app
+            control.config.update(base_url=self.url)
+            case = control["/__mock/clock/advance"]["POST"].Case(body={"seconds": seconds})
+            assert case.call().status_code == 200
         elif self.has_control_plane():
-            with self._http() as http:
+            with httpx.Client(base_url=self.url, timeout=60) as http:
                 http.post("/__mock/clock/advance", json={"seconds": seconds}).raise_for_status()
 
     # -- the stateful run -----------------------------------------------------------------
 
-    def state_machine(self, provider: str) -> Any:
+    def state_machine(self, provider: Provider) -> Any:
         """Follows the spec's links (create -> retrieve), checking after each create that the
         task is retrievable by the same key and not by another, and moving the fake's clock
         between steps so tasks reach their terminal states."""
         schema = self.schema(provider)
         target = self
-        retrieve = schema.find_operation_by_id(RETRIEVE[provider])
+        retrieve = schema.find_operation_by_id(provider.retrieve_operation)
+        checks = self.checks(provider)
 
         class LifecycleMachine(schema.as_state_machine()):  # type: ignore[misc]
+            def validate_response(
+                self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+            ) -> None:
+                super().validate_response(
+                    response, case, additional_checks=[*(additional_checks or []), *checks], **kwargs
+                )
+
             def after_call(self, response: Any, case: Any) -> None:
                 if (
-                    case.operation.definition.raw.get("operationId") == CREATE[provider]
+                    case.operation.definition.raw.get("operationId") == provider.create_operation
                     and response.status_code < 300
                 ):
-                    target.check_ownership(provider, retrieve, response.json()["id"])
+                    target.check_ownership(retrieve, response.json()["id"])
                 target.advance(STEP_SECONDS)
 
         LifecycleMachine.TestCase.settings = self.hypothesis_settings(self.stateful_examples)
         return LifecycleMachine
 
-    def check_ownership(self, provider: str, retrieve: Any, task_id: str) -> None:
-        if provider == "aimlapi":
-            case = retrieve.Case(query={"generation_id": task_id})
-        else:
-            case = retrieve.Case(path_parameters={"task_id": task_id})
+    def check_ownership(self, retrieve: Any, task_id: str) -> None:
+        """A created task is retrievable by its key and not by another (its id goes where the
+        retrieve operation takes it: a path or a query parameter)."""
+        [param] = [p for p in retrieve.definition.raw.get("parameters", []) if p.get("required")]
+        place = {"path": "path_parameters", "query": "query"}[param["in"]]
+        case = retrieve.Case(**{place: {param["name"]: task_id}})
         mine = case.call(headers={"Authorization": f"Bearer {self.key}"})
         assert mine.status_code == 200, f"a created task is not retrievable by its key: {mine.status_code}"
         assert mine.json()["id"] == task_id

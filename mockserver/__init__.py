@@ -1,10 +1,11 @@
 """An offline, spec-driven fake of the AI/ML API and EvoLink Kling-O1 video APIs.
 
-`create_app(settings)` builds the Starlette app; `Settings` configures it.
+`create_app(settings)` builds the ASGI app; `Settings` configures it; `app.state.mock` is the
+`Fake` (engine, runtime, provider registry) for assertions from Python.
 """
 
 from mockserver.app import create_app
+from mockserver.fake import Fake
 from mockserver.settings import Settings
-from mockserver.state import MockState
 
-__all__ = ["MockState", "Settings", "create_app"]
+__all__ = ["Fake", "Settings", "create_app"]

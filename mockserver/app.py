@@ -1,114 +1,129 @@
-"""`create_app(settings)`: one Starlette app serving both providers, the control plane and
-the result files, for uvicorn and for in-process tests alike.
+"""`create_app(settings)`: the composition root. Settings -> store -> Engine -> the provider
+registry -> one ASGI app serving every provider, the control plane and the result files, for
+uvicorn and for in-process tests alike.
 
-App layer: wires the engine, the spec-driven pipelines and the error handlers together (the
-journal is written by the endpoints themselves: see `routing.Endpoint`).
+App layer: the only module that knows every part.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from mockserver import control
-from mockserver.conformance import ConformanceMiddleware
-from mockserver.delivery import Resolver
-from mockserver.providers.aimlapi.handlers import HANDLERS as AIMLAPI_HANDLERS
-from mockserver.providers.evolink.handlers import HANDLERS as EVOLINK_HANDLERS
-from mockserver.providers.evolink.wire import MIRROR_PREFIX
-from mockserver.routing import SCOPE_ROUTE, ApiError, Pipeline
+from mockserver.callbacks.delivery import CallbackSender
+from mockserver.callbacks.guard import CallbackGuard, Resolver
+from mockserver.control import handlers as control_handlers
+from mockserver.control.views import ControlDialect
+from mockserver.engine import Engine, Task, Timing, starting_state
+from mockserver.fake import Fake
+from mockserver.providers import PROVIDERS, Provider
+from mockserver.runtime import Runtime
 from mockserver.settings import Settings
-from mockserver.state import MockState
+from mockserver.spec import Operation, load_spec
+from mockserver.store.base import Store
+from mockserver.store.memory import MemoryStore
+from mockserver.web.asgi import MockApp
+from mockserver.web.conformance import Conformance
+from mockserver.web.pipeline import Api, Endpoint, Handler
+from mockserver.web.routes import Router, snake
 
 if TYPE_CHECKING:
     import httpx
 
+CONTROL, FILES = "control", "files"
 FILE_OPERATION = "getResultVideo"
-ErrorHandler = Callable[[Request, Exception], Awaitable[Response]]
 
 
-def _router_error(state: MockState) -> ErrorHandler:
-    async def handler(request: Request, exc: Exception) -> Response:
-        """Router-level 404/405 and unexpected errors, in the provider's envelope."""
-        status = exc.status_code if isinstance(exc, HTTPException) else 500
-        path = request.url.path
-        provider = state.provider_for_path(path)
-        wire = state.wires[provider] if provider else control.ControlWire()
-        in_control = provider is None and path.startswith("/__mock")
-        request.scope[SCOPE_ROUTE] = (control.SLUG if in_control else provider, None)
-        response = wire.error_response(request, None, ApiError(status))
-        if response.status_code == 405:
-            response.headers["Allow"] = ", ".join(_allowed_methods(request))
-        if not in_control:
-            state.record(request.scope, provider, None, response.status_code)
-        return response
-
-    return handler
-
-
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at this path (RFC 9110: a 405 lists them in Allow)."""
-    path = request.scope["path"]
-    methods: set[str] = set()
-    for route in request.app.routes:
-        if isinstance(route, Route) and route.path_regex.match(path):
-            methods |= route.methods or set()
-    return sorted(methods)
+def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Handler]:
+    """Each operation's handler: the function named after its operationId, in snake_case."""
+    found = {}
+    for op in operations:
+        handler = getattr(module, snake(op.id), None)
+        if handler is None:
+            raise LookupError(f"{module!r} has no handler {snake(op.id)}() for operation {op.id}")
+        found[op.id] = handler
+    return found
 
 
 def create_app(
     settings: Settings | None = None,
     *,
+    providers: Iterable[Provider] | None = None,
+    store: Store | None = None,
     resolver: Resolver | None = None,
     callback_transport: httpx.AsyncBaseTransport | None = None,
-) -> Starlette:
-    """The fake, with its own state; `app.state.mock` is the `MockState` for tests.
+) -> MockApp:
+    """The fake, with its own state; `app.state.mock` is the `Fake` for tests.
 
-    `resolver` and `callback_transport` replace DNS and the network for callbacks (tests)."""
+    `providers` replaces the registry (a third provider in tests); `store` the in-memory
+    store; `resolver` and `callback_transport` replace DNS and the network for callbacks."""
     settings = settings if settings is not None else Settings.from_env()
-    state = MockState(settings, resolver=resolver, callback_transport=callback_transport)
-    aimlapi = Pipeline(state.specs["aimlapi"], state.wires["aimlapi"], provider=True)
-    evolink = Pipeline(state.specs["evolink"], state.wires["evolink"], provider=True)
-    ops = state.specs["control"].operations
-    plane = Pipeline(state.specs["control"], control.ControlWire(), provider=False, journaled=False)
-    files = Pipeline(state.specs["control"], control.ControlWire(control.FILES), provider=False)
-    provider_routes = [
-        *aimlapi.routes(AIMLAPI_HANDLERS),
-        *evolink.routes(EVOLINK_HANDLERS, prefixes=("", MIRROR_PREFIX)),
-    ]
-    routes = [
-        # Reads first: Starlette tries routes in order, and polls are most of the traffic.
-        *sorted(provider_routes, key=lambda route: "GET" not in (route.methods or ())),
-        *plane.routes(control.HANDLERS, only=[op for op in ops if op != FILE_OPERATION]),
-        *files.routes(control.HANDLERS, only=[FILE_OPERATION]),
-    ]
-    middleware = []
-    if settings.check_responses:
-        middleware.append(Middleware(ConformanceMiddleware, specs=state.specs))
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        state.ensure_driver()
-        try:
-            yield
-        finally:
-            await state.stop_driver()
-            await state.deliverer.aclose()
-
-    handler = _router_error(state)
-    app = Starlette(
-        routes=routes,
-        middleware=middleware,
-        lifespan=lifespan,
-        exception_handlers={HTTPException: handler, Exception: handler},
+    registry = {p.slug: p for p in (providers if providers is not None else PROVIDERS.values())}
+    clock = starting_state(settings.clock, settings.speed, settings.clock_start)
+    engine = Engine(
+        store if store is not None else MemoryStore(settings.journal_limit),
+        clock,
+        timing=Timing(
+            settings.queue_seconds, settings.run_seconds, settings.result_ttl, settings.task_retention
+        ),
+        seed=settings.seed,
+        credits=settings.credits,
+        rate_limit=settings.rate_limit,
+        keys=settings.keys,
+        accept_any_key=settings.accept_any_key,
+        manual_start=settings.clock_start,
     )
-    app.state.mock = state
-    return app
+    guard = CallbackGuard(settings.allow_callback_hosts, resolver)
+    specs = {slug: provider.spec(settings) for slug, provider in registry.items()}
+    specs[CONTROL] = load_spec(CONTROL)
+    fake: Fake
+
+    def render(task: Task) -> dict[str, Any] | None:  # the fake is built just below
+        return fake.callback_body(task)
+
+    sender = CallbackSender(
+        engine,
+        guard,
+        render,
+        timeout=settings.callback_timeout,
+        retry_delays=settings.callback_retry_delays,
+        transport=callback_transport,
+    )
+    runtime = Runtime(engine, sender, settle_seconds=settings.settle_seconds)
+    fake = Fake(settings, engine, runtime, sender, guard, registry, specs)
+
+    apis = [
+        Api(
+            slug,
+            specs[slug],
+            provider.dialect(settings, engine),
+            _handlers(provider.handlers, specs[slug].operations.values()),
+            mounts=provider.mounts,
+            accepts_failure=provider.accepts_failure,
+        )
+        for slug, provider in registry.items()
+    ]
+    control_ops = frozenset(specs[CONTROL].operations) - {FILE_OPERATION}
+    control = Api(
+        CONTROL,
+        specs[CONTROL],
+        ControlDialect(),
+        _handlers(control_handlers, (specs[CONTROL].operations[op] for op in control_ops)),
+        operations=control_ops,
+        journaled=False,
+        guarded=False,
+    )
+    files = Api(
+        FILES,
+        specs[CONTROL],
+        ControlDialect(),
+        _handlers(control_handlers, [specs[CONTROL].operations[FILE_OPERATION]]),
+        operations=frozenset({FILE_OPERATION}),
+        guarded=False,
+    )
+    apis += [control, files]
+    router = Router(apis, lambda api, op: Endpoint(api, op, api.handlers[op.id], fake), fallback=control)
+    conformance = (
+        Conformance({api.slug: api for api in apis}, fake.violations) if settings.check_responses else None
+    )
+    return MockApp(fake, router, conformance)

@@ -60,9 +60,6 @@ class Settings:
         if self.rate_limit < 0 or (self.credits is not None and self.credits < 0):
             raise ValueError("rate_limit and credits cannot be negative")
 
-    def replace(self, **changes: Any) -> Settings:
-        return dataclasses.replace(self, **changes)
-
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Settings from `MOCKSERVER_<FIELD>` variables, then explicit overrides."""

@@ -1,7 +1,8 @@
-"""The specs of record, loaded once: operations, compiled validators and example bodies.
+"""The specs of record, loaded once: operations, compiled validators and example bodies, and
+the one formatter that names the field behind each schema error.
 
-Web layer helper with no Starlette imports: routes are built from `Spec.operations` in
-`routing.py`; validators are jsonschema-rs, compiled once per spec at start-up.
+Imports no web framework: routes are built from `Spec.operations` in `web/routes.py`;
+validators are jsonschema-rs, compiled once per spec at start-up.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,44 @@ _PACKAGED = Path(__file__).resolve().parent / "openapi"  # inside an installed w
 SPEC_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "openapi"
 SPEC_NAMES = ("aimlapi", "evolink", "control")
 HTTP_METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # "image_urls[0]", "generation_id", "body"
+    detail: str
+    keyword: str = "invalid"  # the schema keyword that failed: "enum", "required", ...
+
+    @property
+    def top(self) -> str:
+        """The top-level field: `image_urls` for `image_urls[0]`."""
+        return re.split(r"[.\[]", self.field, maxsplit=1)[0]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.detail}"
+
+
+def field_errors(errors: Iterable[jsonschema_rs.ValidationError]) -> list[FieldError]:
+    """Name each failing field: `image_urls[0]`, `duration`, or the missing property."""
+    found = []
+    for error in errors:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
+        name = path.lstrip(".")
+        kind = error.kind
+        if isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            name = f"{name}.{kind.property}" if name else str(kind.property)
+        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            extra = ", ".join(map(str, kind.unexpected))
+            name = f"{name}.{extra}" if name else extra
+        found.append(FieldError(name or "body", error.message, type(kind).__name__.lower()))
+    return sorted(found, key=lambda e: e.field)
+
+
+def problems(validator: jsonschema_rs.Validator, instance: Any) -> list[FieldError]:
+    """Every way `instance` breaks the schema (none when it is valid)."""
+    if validator.is_valid(instance):  # the fast path: no error objects
+        return []
+    return field_errors(validator.iter_errors(instance))
 
 
 @dataclass(frozen=True)
@@ -52,15 +93,6 @@ class Operation:
     responses: dict[int, ResponseSpec]
     secured: bool
 
-    @property
-    def route_path(self) -> str:
-        """The Starlette path: `{name}` becomes `{name:path}` where the spec asks for it."""
-        path = self.path
-        for param in self.params:
-            if param.location == "path" and param.convertor:
-                path = path.replace("{" + param.name + "}", "{" + param.name + ":" + param.convertor + "}")
-        return path
-
     def example_body(self, status: int, style: str | None = None) -> Any:
         """A fresh copy of the spec's example for `status` (the named one for `style`)."""
         response = self.responses[status]
@@ -72,8 +104,8 @@ class Operation:
 @dataclass(frozen=True)
 class Spec:
     name: str
-    document: dict[str, Any]
-    operations: dict[str, Operation]
+    document: dict[str, Any] = field(repr=False)
+    operations: dict[str, Operation] = field(repr=False)
 
     def as_json(self) -> bytes:
         return json.dumps(self.document).encode()
@@ -92,11 +124,18 @@ def _resolve(document: dict[str, Any], node: Any) -> Any:
     return node
 
 
-def read_document(name: str) -> dict[str, Any]:
-    """The spec as a dict, response codes normalised to strings (PyYAML makes `200:` an int)."""
+def spec_file(name: str) -> Path:
+    """One of the bundled specs, by name (`aimlapi`, `evolink`, `control`)."""
+    return SPEC_DIR / f"{name}.yaml"
+
+
+def read_document(source: str | Path) -> dict[str, Any]:
+    """A spec (a bundled one by name, or a file) as a dict, response codes normalised to
+    strings (PyYAML makes `200:` an int)."""
+    path = spec_file(source) if isinstance(source, str) else source
     # libyaml's loader where available: start-up time matters (bench/README.md).
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    document: dict[str, Any] = yaml.load((SPEC_DIR / f"{name}.yaml").read_text(), Loader=loader)
+    document: dict[str, Any] = yaml.load(path.read_text(), Loader=loader)
     for item in document.get("paths", {}).values():
         for method in HTTP_METHODS:
             if method in item:
@@ -184,18 +223,23 @@ def compile_spec(name: str, document: dict[str, Any]) -> Spec:
     return Spec(name, document, operations)
 
 
-@functools.cache
 def load_spec(name: str, drop: tuple[str, ...] = ()) -> Spec:
+    """A bundled spec, compiled once."""
+    return load_spec_file(spec_file(name), drop)
+
+
+@functools.cache
+def load_spec_file(path: Path, drop: tuple[str, ...] = ()) -> Spec:
     """Load and compile a spec once; `drop` removes schema keywords by JSON pointer first
     (the fake relaxes the callback_url scheme rule when local receivers are allowed)."""
-    document = read_document(name)
+    document = read_document(path)
     for pointer in drop:
         *parents, last = pointer.strip("/").split("/")
         node: Any = document
         for part in parents:
             node = node[part]
         node.pop(last, None)
-    return compile_spec(name, document)
+    return compile_spec(path.stem, document)
 
 
 def coerce(value: str, schema: dict[str, Any]) -> Any:

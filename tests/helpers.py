@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-from starlette.applications import Starlette
 
 from contracts.server import serve
-from mockserver import Settings, create_app
-from mockserver.state import MockState
+from mockserver import Fake, Settings, create_app
+from mockserver.transport import SyncASGITransport
 
 KEY = "mock-key"
 OTHER_KEY = "other-key"
@@ -49,17 +48,36 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def make_app(*, resolver: Any = None, callback_transport: Any = None, **overrides: Any) -> Starlette:
-    return create_app(make_settings(**overrides), resolver=resolver, callback_transport=callback_transport)
+def make_app(
+    *, resolver: Any = None, callback_transport: Any = None, store: Any = None, **overrides: Any
+) -> Any:
+    return create_app(
+        make_settings(**overrides), resolver=resolver, callback_transport=callback_transport, store=store
+    )
 
 
-def state_of(app: Starlette) -> MockState:
-    state: MockState = app.state.mock
-    return state
+def state_of(app: Any) -> Fake:
+    fake: Fake = app.state.mock
+    return fake
+
+
+class VirtualTime:
+    """For sync clients in-process: their sleeps move the fake's manual clock (through its
+    control plane, on the app's own loop) and their deadline reads it, so waits are instant."""
+
+    def __init__(self, app: Any, transport: SyncASGITransport) -> None:
+        self.fake = state_of(app)
+        self.http = httpx.Client(transport=transport, base_url="http://fake.test")
+
+    def sleep(self, seconds: float) -> None:
+        self.http.post("/__mock/clock/advance", json={"seconds": seconds}).raise_for_status()
+
+    def now(self) -> float:
+        return self.fake.engine.now()
 
 
 @contextlib.asynccontextmanager
-async def client(app: Starlette, base_url: str = "http://fake.test") -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: Any, base_url: str = "http://fake.test") -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as http:
         yield http
 

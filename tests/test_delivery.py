@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mockserver.callbacks.guard import CallbackGuard, CallbackRefused, ip_literal, is_public
 from mockserver.cli import banner
-from mockserver.delivery import CallbackGuard, CallbackRefused, ip_literal, is_public
 from mockserver.spec import read_document
 from tests.helpers import (
     AUTH,

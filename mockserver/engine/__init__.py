@@ -1,13 +1,16 @@
-"""Provider-neutral task engine: tasks, clock, scheduler, store, billing, faults, journal.
+"""Provider-neutral task engine: tasks, clock, ids, faults, limits, journal, timers, and the
+`Engine` whose verbs run over a store.
 
-Imports neither starlette nor `mockserver.providers`; provider words never appear here.
+Imports neither Starlette, nor a provider, nor a store implementation.
 """
 
-from mockserver.engine.clock import Clock, ManualClock, RealClock
-from mockserver.engine.engine import Engine, Timing
+from mockserver.engine.clock import Clock, ClockState, starting_state
+from mockserver.engine.engine import Engine, NewTask, Timing
 from mockserver.engine.errors import (
     EngineError,
+    FaultFired,
     InsufficientCredits,
+    RateLimited,
     TaskAlreadyFinished,
     TaskForbidden,
     TaskNotFound,
@@ -16,12 +19,14 @@ from mockserver.engine.tasks import Failure, Snapshot, Task, TaskStatus
 
 __all__ = [
     "Clock",
+    "ClockState",
     "Engine",
     "EngineError",
     "Failure",
+    "FaultFired",
     "InsufficientCredits",
-    "ManualClock",
-    "RealClock",
+    "NewTask",
+    "RateLimited",
     "Snapshot",
     "Task",
     "TaskAlreadyFinished",
@@ -29,4 +34,5 @@ __all__ = [
     "TaskNotFound",
     "TaskStatus",
     "Timing",
+    "starting_state",
 ]

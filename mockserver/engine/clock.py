@@ -1,80 +1,75 @@
-"""The fake's clocks: real time (optionally scaled) and a manual clock tests move by hand.
+"""The fake's clock. Its state (mode, speed, where it stands) is data a store can share between
+processes; `Clock` turns that state into the current fake time in this process.
 
-Engine layer. Every time-dependent behaviour reads `Clock.now()`; nothing else reads time.
+Engine layer: imports nothing from the rest of the package and reads only the system clock.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    """Fake time `fake` stood at real Unix time `wall`; since then it has run `speed` times
+    faster than real time (mode "real") or stood still (mode "manual")."""
+
+    mode: str
+    speed: float
+    fake: float
+    wall: float
+    version: int = 0  # bumped by every move, so a process can tell its copy is stale
+
+    def now_at(self, wall_now: float) -> float:
+        if self.mode == "manual":
+            return self.fake
+        return self.fake + (wall_now - self.wall) * self.speed
+
+    def moved_to(self, when: float, wall_now: float) -> ClockState:
+        """The state after jumping forward to `when` (never backwards)."""
+        return replace(self, fake=max(when, self.now_at(wall_now)), wall=wall_now, version=self.version + 1)
+
+
+def starting_state(mode: str, speed: float, manual_start: float) -> ClockState:
+    """A real clock starts at the real time; a manual one at `manual_start`."""
+    if mode not in ("real", "manual"):
+        raise ValueError("clock must be 'real' or 'manual'")
+    if speed <= 0:
+        raise ValueError("speed must be positive")
+    wall = time.time()
+    return ClockState(mode, speed, manual_start if mode == "manual" else wall, wall)
 
 
 class Clock:
-    """A source of fake time in Unix seconds, movable forward by `advance`/`jump_to`."""
+    """Reads the current fake time from a ClockState, monotonically within this process."""
 
-    mode = "real"
-    speed = 1.0
+    __slots__ = ("_mono", "_wall", "state")
+
+    def __init__(self, state: ClockState) -> None:
+        self.set(state)
+
+    def set(self, state: ClockState) -> None:
+        self.state = state
+        # Elapsed real time is measured on the monotonic clock from here on.
+        self._wall, self._mono = time.time(), time.monotonic()
+
+    @property
+    def mode(self) -> str:
+        return self.state.mode
+
+    @property
+    def speed(self) -> float:
+        return self.state.speed
 
     def now(self) -> float:
-        raise NotImplementedError
-
-    def jump_to(self, when: float) -> None:
-        """Move time forward to `when` (never backwards)."""
-        raise NotImplementedError
-
-    def advance(self, seconds: float) -> None:
-        self.jump_to(self.now() + seconds)
+        state = self.state
+        if state.mode == "manual":
+            return state.fake
+        return state.fake + (self._wall - state.wall + time.monotonic() - self._mono) * state.speed
 
     def real_seconds(self, fake_seconds: float) -> float | None:
         """Real seconds until `fake_seconds` of fake time pass by themselves; None if never."""
-        raise NotImplementedError
-
-    def reset(self) -> None:
-        """Back to the start (manual) or to plain real time (real)."""
-        raise NotImplementedError
-
-
-class RealClock(Clock):
-    """Wall-clock time, `speed` times faster, plus whatever `advance` has added."""
-
-    def __init__(self, speed: float = 1.0) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        self.speed = speed
-        self.reset()
-
-    def reset(self) -> None:
-        self._anchor_wall = time.time()
-        self._anchor_mono = time.monotonic()
-        self._offset = 0.0
-
-    def now(self) -> float:
-        elapsed = time.monotonic() - self._anchor_mono
-        return self._anchor_wall + elapsed * self.speed + self._offset
-
-    def jump_to(self, when: float) -> None:
-        self._offset += max(0.0, when - self.now())
-
-    def real_seconds(self, fake_seconds: float) -> float | None:
-        return max(0.0, fake_seconds) / self.speed
-
-
-class ManualClock(Clock):
-    """Time stands still until a test (or the control plane) moves it."""
-
-    mode = "manual"
-
-    def __init__(self, start: float) -> None:
-        self._start = start
-        self._now = start
-
-    def reset(self) -> None:
-        self._now = self._start
-
-    def now(self) -> float:
-        return self._now
-
-    def jump_to(self, when: float) -> None:
-        self._now = max(self._now, when)
-
-    def real_seconds(self, fake_seconds: float) -> float | None:
-        return None
+        if self.state.mode == "manual":
+            return None
+        return max(0.0, fake_seconds) / self.state.speed

@@ -1,41 +1,49 @@
-"""The engine facade: creates and observes tasks, forces outcomes, moves time and emits
-one terminal event per task for side effects such as callback delivery.
+"""The engine: domain verbs over a store. Creates and observes tasks, forces outcomes, moves the
+clock, runs timed effects and emits one terminal event per task (for callback delivery).
 
-Engine layer: imports neither starlette nor the provider adapters.
+Engine layer: imports neither Starlette nor a provider, and no store implementation (any
+object with the `Store` protocol's verbs will do). Every change of state is one store verb.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import math
+import itertools
 import secrets
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
-from mockserver.engine.billing import Ledger, cost_of
-from mockserver.engine.clock import Clock
-from mockserver.engine.errors import TaskAlreadyFinished
-from mockserver.engine.faults import FaultBook, RateLimiter
-from mockserver.engine.ids import IdFactory
-from mockserver.engine.journal import Journal
-from mockserver.engine.scheduler import Scheduler
-from mockserver.engine.store import TaskStore
+from mockserver.engine.clock import Clock, ClockState, starting_state
+from mockserver.engine.deliveries import Delivery
+from mockserver.engine.errors import (
+    FaultFired,
+    InsufficientCredits,
+    RateLimited,
+    TaskAlreadyFinished,
+    TaskForbidden,
+    TaskNotFound,
+)
+from mockserver.engine.faults import FaultRule
+from mockserver.engine.gate import Admission, Gate, Insert
+from mockserver.engine.ids import Ids
+from mockserver.engine.journal import JournalEntry
 from mockserver.engine.tasks import Ending, Failure, Snapshot, Task, TaskStatus
+from mockserver.engine.timers import TASK_END, Timer
 
-TaskListener = Callable[[Task], None]
-MakeId = Callable[[IdFactory, float], str]
+if TYPE_CHECKING:
+    from mockserver.store.base import Store
 
-CANCELLED = Failure("request_cancelled")
-# Real seconds the driver sleeps at most, so a jumped clock is noticed soon.
-IDLE_WAKE = 0.5
+MakeId = Callable[[Ids, int, float], str]  # (ids, sequence number, now) -> a provider's id
+TaskListener = Callable[[Task], Awaitable[None]]
+TimerHandler = Callable[[Timer], Awaitable[None]]
+CLAIM_BATCH = 256  # timers taken from the store at a time
 
 
 @dataclass(frozen=True, slots=True)
 class Timing:
-    """D13: about 2 s queued then about 77 s running; results live 24 h (D14)."""
+    """About 2 s queued then about 77 s running; results live 24 h; records 7 days."""
 
     queue_seconds: float = 2.0
     run_seconds: float = 77.0
@@ -43,10 +51,33 @@ class Timing:
     retention: float | None = 7 * 86400.0
 
 
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """What a create asks for, in neutral words."""
+
+    provider: str
+    model: str
+    duration: int
+    aspect_ratio: str
+    credits: float
+    make_id: MakeId
+    callback_url: str | None = None
+    failure: Failure | None = None
+    origin: str = ""
+
+
+def _refuse(admission: Admission) -> None:
+    if admission.rule is not None:
+        raise FaultFired(admission.rule)
+    if admission.wait is not None:
+        raise RateLimited(admission.wait)
+
+
 class Engine:
     def __init__(
         self,
-        clock: Clock,
+        store: Store,
+        clock: ClockState,
         *,
         timing: Timing = Timing(),
         seed: int | None = None,
@@ -54,99 +85,166 @@ class Engine:
         rate_limit: int = 0,
         keys: Iterable[str] = (),
         accept_any_key: bool = False,
-        journal_limit: int = 100_000,
-        settle_seconds: float = 2.0,
+        manual_start: float | None = None,
+        id_block: int = 1,
     ) -> None:
-        self.clock = clock
+        self.store = store
+        self.clock = Clock(clock)
         self.timing = timing
         self.seed = seed if seed is not None else secrets.randbelow(2**31)
+        self.ids = Ids(self.seed)
+        self.credits = credits
+        self.rate_limit = rate_limit
         self.keys = frozenset(keys)
         self.accept_any_key = accept_any_key
-        self.settle_seconds = settle_seconds
-        self._credits, self._rate_limit, self._journal_limit = credits, rate_limit, journal_limit
-        self.scheduler = Scheduler(clock)
-        self._listeners: list[TaskListener] = []
-        self._inflight: set[asyncio.Future[Any]] = set()
-        self._reset_state()
+        self._manual_start = clock.fake if manual_start is None else manual_start
+        self._id_block = id_block
+        self._timer_handlers: dict[str, TimerHandler] = {TASK_END: self._natural_end}
+        self._end_listeners: list[TaskListener] = []
+        self.on_schedule: Callable[[float], None] | None = None  # the driver's wake-up call
+        self._forget_local()
 
-    def _reset_state(self) -> None:
-        self.ids = IdFactory(self.seed)
-        self.store = TaskStore(self.timing.retention)
-        self.ledger = Ledger(self._credits)
-        self.faults = FaultBook()
-        self.limiter = RateLimiter(self._rate_limit)
-        self.journal = Journal(self._journal_limit)
+    def _forget_local(self) -> None:
+        self._blocks: dict[str, tuple[int, int]] = {}  # purpose -> (next number, last number)
+        self._requests = itertools.count(1)
 
-    def reset(self) -> None:
-        for future in list(self._inflight):
-            future.cancel()
-        self._inflight.clear()
-        self.scheduler.clear()
-        self.clock.reset()
-        self._reset_state()
+    async def open(self) -> None:
+        """Join the store: a shared store's clock wins over this process's starting one."""
+        await self.store.open()
+        stored = await self.store.load_clock()
+        self.clock.set(stored if stored is not None else await self.store.save_clock(self.clock.state))
 
-    # -- keys and credits --------------------------------------------------------------
+    async def close(self) -> None:
+        await self.store.close()
+
+    # -- keys, ids, the clock ----------------------------------------------------------
 
     def accepts(self, key: str | None) -> bool:
-        """D16: a known key, or any non-empty key when the fake accepts any."""
+        """A known key, or any non-empty key when the fake accepts any."""
         if not key:
             return False
         return self.accept_any_key or key in self.keys
 
-    def balance(self, key: str) -> float | None:
-        return self.ledger.balance(key)
+    def now(self) -> float:
+        return self.clock.now()
+
+    async def number(self, purpose: str) -> int:
+        """A fresh sequence number, from a block the store hands this process."""
+        block = self._blocks.get(purpose)
+        if block is None or block[0] > block[1]:
+            first = await self.store.reserve(purpose, self._id_block)
+            block = (first, first + self._id_block - 1)
+        self._blocks[purpose] = (block[0] + 1, block[1])
+        return block[0]
+
+    def request_id(self) -> str:
+        """An id for one answer (error bodies); seeded, not shared between processes."""
+        return self.ids.uuid4("request", next(self._requests))
+
+    async def sync_clock(self) -> None:
+        """Take up the store's clock if another process has moved it."""
+        stored = await self.store.load_clock()
+        if stored is not None and stored.version != self.clock.state.version:
+            self.clock.set(stored)
+
+    async def jump_to(self, when: float) -> None:
+        """Move fake time forward to `when` (never backwards), for every process."""
+        while True:
+            wanted = self.clock.state.moved_to(when, time.time())
+            stood = await self.store.save_clock(wanted)
+            self.clock.set(stood)
+            if stood == wanted or stood.now_at(time.time()) >= when:
+                return
+
+    # -- the request gate --------------------------------------------------------------
+
+    def gate(self, operation: str, key: str | None, accepted: bool) -> Gate:
+        state = self.clock.state
+        limited = accepted and self.rate_limit > 0
+        return Gate(operation, key, limited, self.rate_limit, self.clock.now(), state.version)
+
+    def _fresh(self, gate: Gate, clock: ClockState) -> Gate:
+        self.clock.set(clock)
+        return gate._replace(now=self.clock.now(), clock_version=clock.version)
+
+    async def admit(self, gate: Gate) -> None:
+        """Fault rules and the rate limit, for a request that reaches no verb."""
+        while (admission := await self.store.admit(gate)).clock is not None:
+            gate = self._fresh(gate, admission.clock)
+        _refuse(admission)
 
     # -- tasks -------------------------------------------------------------------------
 
-    def create(
-        self,
-        *,
-        provider: str,
-        key: str,
-        model: str,
-        duration: int,
-        aspect_ratio: str,
-        make_id: MakeId,
-        callback_url: str | None = None,
-        failure: Failure | None = None,
-        origin: str = "",
-    ) -> Task:
-        credits = cost_of(duration)
-        self.ledger.charge(key, credits)
-        now = self.clock.now()
+    async def create(self, gate: Gate, new: NewTask) -> Task:
         intern = sys.intern  # every task repeats these few strings: keep one copy of each
-        task = Task(
-            id=make_id(self.ids, now),
-            provider=provider,
-            owner=intern(key),
-            model=intern(model),
-            created_at=now,
-            queue_seconds=self.timing.queue_seconds,
-            run_seconds=self.timing.run_seconds,
-            duration=duration,
-            aspect_ratio=intern(aspect_ratio),
-            credits=credits,
-            media_token=self.ids.hex("media"),
-            callback_url=callback_url,
-            origin=intern(origin),
-            planned_failure=failure,
-        )
-        self.store.add(task)
-        self.scheduler.call_at(task.natural_end, self._natural_end, task)
+        while True:
+            number = await self.number("task")
+            now = gate.now
+            task = Task(
+                id=new.make_id(self.ids, number, now),
+                number=number,
+                provider=intern(new.provider),
+                owner=intern(gate.key or ""),
+                model=intern(new.model),
+                created_at=now,
+                queue_seconds=self.timing.queue_seconds,
+                run_seconds=self.timing.run_seconds,
+                duration=new.duration,
+                aspect_ratio=intern(new.aspect_ratio),
+                credits=new.credits,
+                media_token=self.ids.hex("media", number),
+                callback_url=new.callback_url,
+                origin=intern(new.origin),
+                planned_failure=new.failure,
+            )
+            timers = (Timer(task.natural_end, TASK_END, task.id),) if task.callback_url else ()
+            admission, outcome = await self.store.insert_task(gate, task, self.credits, timers)
+            if admission.clock is not None:
+                gate = self._fresh(gate, admission.clock)
+                continue
+            _refuse(admission)
+            if outcome is Insert.TAKEN:  # numbers from before a reset elsewhere: take new ones
+                self._blocks.pop("task", None)
+                continue
+            if outcome is Insert.NO_CREDITS:
+                raise InsufficientCredits(gate.key)
+            self._scheduled(timers)
+            return task
+
+    async def get(self, gate: Gate, task_id: str) -> Task:
+        """The task if the gate's key owns it; TaskNotFound / TaskForbidden otherwise."""
+        while True:
+            admission, task = await self.store.read_task(gate, task_id)
+            if admission.clock is None:
+                break
+            gate = self._fresh(gate, admission.clock)
+        _refuse(admission)
+        if task is None or self._expired(task, gate.now):
+            raise TaskNotFound(task_id)
+        if task.owner != gate.key:
+            raise TaskForbidden(task_id)
         return task
 
-    def get(self, task_id: str, *, key: str) -> Task:
-        """The task if `key` owns it; TaskNotFound / TaskForbidden otherwise."""
-        return self.store.owned(task_id, key, self.clock.now())
+    def _expired(self, task: Task, now: float) -> bool:
+        retention = self.timing.retention
+        return retention is not None and now >= task.ends_at + retention
 
-    def find(self, task_id: str) -> Task:
-        return self.store.find(task_id, self.clock.now())
+    async def find(self, task_id: str) -> Task:
+        task = await self.store.task(task_id)
+        if task is None or self._expired(task, self.now()):
+            raise TaskNotFound(task_id)
+        return task
 
     def observe(self, task: Task) -> Snapshot:
         return task.observe(self.clock.now())
 
-    def tasks(self) -> list[Task]:
-        return list(self.store)
+    async def tasks(self, provider: str | None = None, after: int = 0, limit: int = 100) -> list[Task]:
+        now = self.now()
+        found = await self.store.tasks(provider, after, limit)
+        return [task for task in found if not self._expired(task, now)]
+
+    async def count_tasks(self) -> int:
+        return await self.store.count_tasks()
 
     def result_expires_at(self, task: Task) -> float | None:
         snapshot = self.observe(task)
@@ -154,108 +252,141 @@ class Engine:
             return None
         return snapshot.ended_at + self.timing.result_ttl
 
-    def media_task(self, token: str) -> Task | None:
+    async def media_task(self, token: str) -> Task | None:
         """The task whose result `token` names, if its file is still being served."""
-        task = self.store.by_media(token)
+        task = await self.store.task_by_media(token)
         if task is None:
             return None
         expires = self.result_expires_at(task)
-        return task if expires is not None and self.clock.now() < expires else None
+        return task if expires is not None and self.now() < expires else None
+
+    async def prune(self) -> int:
+        """Forget what is past retention (tasks, their media and deliveries)."""
+        if self.timing.retention is None:
+            return 0
+        lifetime = self.timing.queue_seconds + self.timing.run_seconds + self.timing.retention
+        return await self.store.prune(self.now() - lifetime)
 
     # -- forced outcomes (control plane) -----------------------------------------------
 
-    def complete(self, task_id: str) -> Task:
-        return self._force(task_id, TaskStatus.SUCCEEDED, None)
+    async def end(self, task_id: str, status: TaskStatus, failure: Failure | None = None) -> Task:
+        """End an unfinished task now, succeeded or failed."""
+        while True:
+            task = await self.find(task_id)
+            if self.observe(task).status.finished:
+                raise TaskAlreadyFinished(task_id)
+            ended = replace(task, ending=Ending(self.now(), status, failure))
+            if await self.store.swap_task(task, ended):
+                break
+        await self._emit(ended)
+        return ended
 
-    def fail(self, task_id: str, failure: Failure) -> Task:
-        return self._force(task_id, TaskStatus.FAILED, failure)
+    # -- credits, fault rules, journal, deliveries -------------------------------------
 
-    def cancel(self, task_id: str) -> Task:
-        """D11: cancelling ends the task failed with `request_cancelled`."""
-        return self._force(task_id, TaskStatus.FAILED, CANCELLED)
+    async def balance(self, key: str) -> float | None:
+        if self.credits is None:
+            return None
+        return self.credits - await self.store.spent(key)
 
-    def _force(self, task_id: str, status: TaskStatus, failure: Failure | None) -> Task:
-        task = self.find(task_id)
-        if self.observe(task).status.finished:
-            raise TaskAlreadyFinished(task_id)
-        task.ending = Ending(self.clock.now(), status, failure)
-        self._emit(task)
-        return task
+    async def add_rule(
+        self, operation: str, status: int, count: int, key: str | None, retry_after: int | None
+    ) -> FaultRule:
+        rule = FaultRule(f"fault-{await self.number('fault')}", operation, status, count, key, retry_after)
+        await self.store.add_rule(rule)
+        return rule
 
-    # -- terminal events ---------------------------------------------------------------
+    async def rules(self) -> list[FaultRule]:
+        return await self.store.rules()
+
+    async def clear_rules(self) -> None:
+        await self.store.clear_rules()
+
+    async def record(self, entry: JournalEntry) -> JournalEntry:
+        return await self.store.record(entry)
+
+    async def journal(self, provider: str | None = None, operation: str | None = None) -> list[JournalEntry]:
+        return await self.store.journal(provider, operation)
+
+    async def new_delivery(self, task_id: str, url: str, body: dict[str, Any], first_kind: str) -> Delivery:
+        """A delivery whose first attempt (a timer of `first_kind`) is due now."""
+        now = self.now()
+        delivery = Delivery(f"cb-{await self.number('delivery')}", task_id, url, body, now)
+        timers = (Timer(now, first_kind, delivery.id, 1),)
+        await self.store.put_delivery(delivery, timers)
+        self._scheduled(timers)
+        return delivery
+
+    async def delivery(self, delivery_id: str) -> Delivery | None:
+        return await self.store.delivery(delivery_id)
+
+    async def deliveries(self) -> list[Delivery]:
+        return await self.store.deliveries()
+
+    async def update_delivery(self, old: Delivery, new: Delivery, *timers: Timer) -> bool:
+        """Swap in `new` (and schedule `timers`) if `old` is still what is stored."""
+        swapped = await self.store.swap_delivery(old, new, timers)
+        if swapped:
+            self._scheduled(timers)
+        return swapped
+
+    # -- timed effects -----------------------------------------------------------------
+
+    def on_timer(self, kind: str, handler: TimerHandler) -> None:
+        self._timer_handlers[kind] = handler
 
     def on_task_end(self, listener: TaskListener) -> None:
-        self._listeners.append(listener)
+        self._end_listeners.append(listener)
 
-    def _natural_end(self, task: Task) -> None:
-        if task.ending is None:  # a forced outcome already emitted its event
-            self._emit(task)
+    async def schedule(self, *timers: Timer) -> None:
+        await self.store.schedule(timers)
+        self._scheduled(timers)
 
-    def _emit(self, task: Task) -> None:
-        for listener in self._listeners:
-            listener(task)
+    def _scheduled(self, timers: tuple[Timer, ...]) -> None:
+        if timers and self.on_schedule is not None:
+            self.on_schedule(min(timer.when for timer in timers))
 
-    # -- time --------------------------------------------------------------------------
+    async def next_due(self) -> float | None:
+        return await self.store.next_due()
 
-    def pump(self) -> int:
-        """Run every timed effect that has fallen due (cheap when none has)."""
-        return self.scheduler.run_due()
+    async def run_due(self) -> int:
+        """Run every timed effect that has fallen due, earliest first."""
+        ran = 0
+        while timers := await self.store.claim_due(self.now(), CLAIM_BATCH):
+            for timer in timers:
+                await self._timer_handlers[timer.kind](timer)
+            ran += len(timers)
+        return ran
 
-    def advance(self, seconds: float) -> None:
-        """Move time forward, running due effects in order at the time each was due."""
-        target = self.clock.now() + max(0.0, seconds)
-        while (due := self.scheduler.next_due()) is not None and due <= target:
-            self.clock.jump_to(due)
-            self.scheduler.run_due()
-        self.clock.jump_to(target)
+    async def _natural_end(self, timer: Timer) -> None:
+        task = await self.store.task(timer.subject)
+        if task is not None and task.ending is None:  # a forced outcome emitted its own event
+            await self._emit(task)
 
-    async def advance_settled(self, seconds: float) -> None:
-        """Like `advance`, but lets in-flight side effects (callback attempts) settle before
-        each step, so an answer that arrives in real milliseconds is seen at the fake time
-        it was sent, and its retry is scheduled from there."""
-        target = self.clock.now() + max(0.0, seconds)
-        await self.settle()
-        while (due := self.scheduler.next_due()) is not None and due <= target:
-            self.clock.jump_to(due)
-            self.scheduler.run_due()
-            await self.settle()
-        self.clock.jump_to(target)
-        self.scheduler.run_due()
-        await self.settle()
+    async def _emit(self, task: Task) -> None:
+        for listener in self._end_listeners:
+            await listener(task)
 
-    def track(self, future: asyncio.Future[Any]) -> None:
-        """Register background work (a callback attempt) that `settle` should wait for."""
-        self._inflight.add(future)
-        future.add_done_callback(self._inflight.discard)
+    async def advance(self, seconds: float, settle: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Move time forward, running due effects in order at the time each was due; `settle`
+        runs before each step (to let in-flight work, such as a callback, finish first)."""
+        target = self.now() + max(0.0, seconds)
+        if settle is not None:
+            await settle()
+        while (due := await self.next_due()) is not None and due <= target:
+            await self.jump_to(due)
+            await self.run_due()
+            if settle is not None:
+                await settle()
+        await self.jump_to(target)
+        await self.run_due()
+        if settle is not None:
+            await settle()
 
-    async def settle(self) -> None:
-        """Wait, for at most `settle_seconds` of real time, for in-flight work to finish."""
-        pending = {future for future in self._inflight if not future.done()}
-        if pending:
-            await asyncio.wait(pending, timeout=self.settle_seconds)
-
-    async def drive(self) -> None:
-        """Run due effects as real (or scaled) time passes; for the server's lifespan."""
-        wake = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        waiting_for = [math.inf]  # fake time the driver sleeps until
-
-        def on_schedule(when: float) -> None:
-            if when < waiting_for[0]:  # only an earlier timer needs the driver awake
-                waiting_for[0] = when
-                loop.call_soon_threadsafe(wake.set)
-
-        self.scheduler.on_schedule = on_schedule
-        try:
-            while True:
-                self.scheduler.run_due()
-                due = self.scheduler.next_due()
-                now = self.clock.now()
-                delay = self.clock.real_seconds(due - now) if due is not None else None
-                delay = IDLE_WAKE if delay is None else min(delay, IDLE_WAKE)
-                waiting_for[0] = due if due is not None else math.inf
-                wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=delay)
-        finally:
-            self.scheduler.on_schedule = None
+    async def reset(self) -> None:
+        """Forget everything; the clock starts again (a manual clock at its start)."""
+        state = self.clock.state
+        fresh = starting_state(state.mode, state.speed, self._manual_start)
+        fresh = replace(fresh, version=state.version + 1)
+        await self.store.reset(fresh)
+        self.clock.set(fresh)
+        self._forget_local()

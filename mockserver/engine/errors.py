@@ -1,9 +1,12 @@
-"""Domain errors the engine raises; the provider adapters turn them into wire errors.
+"""Domain errors the engine raises; the web layer maps each to a status in one table
+(`mockserver/web/errors.py`).
 
 Engine layer: imports nothing from the web side.
 """
 
 from __future__ import annotations
+
+from mockserver.engine.faults import FaultRule
 
 
 class EngineError(Exception):
@@ -25,6 +28,18 @@ class TaskAlreadyFinished(EngineError):
 class InsufficientCredits(EngineError):
     """The key's balance cannot cover the task."""
 
-    def __init__(self, key: str, needed: float, balance: float) -> None:
-        super().__init__(f"needs {needed} credits, balance {balance}")
-        self.key, self.needed, self.balance = key, needed, balance
+
+class RateLimited(EngineError):
+    """The key's rate limit is spent; `wait` fake seconds until its window resets."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"rate limited for {wait:g} s")
+        self.wait = wait
+
+
+class FaultFired(EngineError):
+    """A control-plane fault rule matched this request: answer its fault."""
+
+    def __init__(self, rule: FaultRule) -> None:
+        super().__init__(f"fault rule {rule.id}")
+        self.rule = rule

@@ -1,46 +1,45 @@
-"""Seeded identifiers: the same seed gives the same sequence of ids, per purpose.
+"""Identifiers derived from (seed, purpose, sequence number): the same seed and the same
+numbers give the same ids, and numbers handed out by a shared store keep ids unique across
+processes and restarts.
 
-Engine layer. Provider id formats are built from these pieces in the provider adapters.
+Engine layer. Provider id formats are built from these pieces in the providers.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import random
 import string
 import uuid
 
 LOWER_ALNUM = string.ascii_lowercase + string.digits
 
 
-class IdFactory:
-    """Independent seeded streams per purpose, so request ids never shift task ids."""
-
+class Ids:
     def __init__(self, seed: int) -> None:
         self.seed = seed
-        self._streams: dict[str, random.Random] = {}
 
-    def _stream(self, purpose: str) -> random.Random:
-        stream = self._streams.get(purpose)
-        if stream is None:
-            stream = self._streams[purpose] = random.Random(f"{self.seed}:{purpose}")
-        return stream
+    def _number(self, purpose: str, n: int, size: int) -> int:
+        digest = hashlib.blake2b(f"{self.seed}:{purpose}:{n}".encode(), digest_size=size).digest()
+        return int.from_bytes(digest, "big")
 
-    def uuid4(self, purpose: str) -> str:
-        return str(uuid.UUID(int=self._stream(purpose).getrandbits(128), version=4))
+    def uuid4(self, purpose: str, n: int) -> str:
+        return str(uuid.UUID(int=self._number(purpose, n, 16), version=4))
 
-    def token(self, purpose: str, length: int, alphabet: str = LOWER_ALNUM) -> str:
-        stream = self._stream(purpose)
-        return "".join(stream.choice(alphabet) for _ in range(length))
+    def token(self, purpose: str, n: int, length: int, alphabet: str = LOWER_ALNUM) -> str:
+        value, base, chars = self._number(purpose, n, 32), len(alphabet), []
+        for _ in range(length):
+            value, index = divmod(value, base)
+            chars.append(alphabet[index])
+        return "".join(chars)
 
-    def hex(self, purpose: str, length: int = 32) -> str:
-        return f"{self._stream(purpose).getrandbits(length * 4):0{length}x}"
+    def hex(self, purpose: str, n: int, length: int = 32) -> str:
+        return f"{self._number(purpose, n, (length + 1) // 2):0{length}x}"[:length]
 
 
 @functools.lru_cache(maxsize=4096)  # a handful of keys, looked up on every request
 def fingerprint(key: str | None) -> str | None:
-    """How keys appear in journals and views: never the key itself."""
+    """How keys are kept and shown: never the key itself."""
     if not key:
         return None
-    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()[:12]
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:12]

@@ -1,7 +1,8 @@
-"""A task's lifecycle, derived from the clock when read (nothing ticks in the background).
+"""A task and its lifecycle, derived from the clock when read (nothing ticks in the background).
 
-Engine layer. Statuses are neutral (QUEUED/RUNNING/SUCCEEDED/FAILED); provider words live
-in `mockserver/providers/<slug>/wire.py`.
+Engine layer. Statuses are neutral (QUEUED/RUNNING/SUCCEEDED/FAILED); each provider's words
+live in `mockserver/providers/<slug>/`. A Task is immutable: a change is a new Task that the
+store swaps in, so a store may hold copies and several processes may share one.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class TaskStatus(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """Why a task failed: a provider business code and an optional message."""
+    """Why a task failed: a business code and an optional message."""
 
     code: str
     message: str | None = None
@@ -50,11 +51,12 @@ class Snapshot(NamedTuple):
     ended_at: float | None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Task:
     id: str
+    number: int  # creation order, unique per store
     provider: str
-    owner: str
+    owner: str  # fingerprint of the key that created it
     model: str
     created_at: float
     queue_seconds: float
@@ -64,7 +66,7 @@ class Task:
     credits: float
     media_token: str
     callback_url: str | None = None
-    origin: str = ""  # base URL the task was created through (for result links in callbacks)
+    origin: str = ""  # base URL the task was created through (result links in callbacks)
     planned_failure: Failure | None = None  # ends failed instead of completing
     ending: Ending | None = None
 

@@ -19,3 +19,8 @@ def video_path(duration: int, aspect_ratio: str) -> Path:
     if duration not in DURATIONS or aspect_ratio not in FRAME_SIZES:
         raise KeyError((duration, aspect_ratio))
     return FILES_DIR / f"{duration}s_{aspect_ratio.replace(':', 'x')}.mp4"
+
+
+def media_url(base_url: str, token: str) -> str:
+    """Where the fake serves a task's result (`/files/{token}.mp4`, openapi/control.yaml)."""
+    return f"{base_url.rstrip('/')}/files/{token}.mp4"

@@ -1,4 +1,11 @@
-"""Per-provider wire adapters: routes, handlers and the provider's words (`wire.py`).
+"""The provider registry: one `Provider` record per slug; everything else iterates it.
 
-Provider layer: imports the engine and the routing pipeline; never imports the app.
+Provider layer.
 """
+
+from mockserver.providers import aimlapi, evolink
+from mockserver.providers.base import Provider
+
+PROVIDERS: dict[str, Provider] = {p.slug: p for p in (aimlapi.PROVIDER, evolink.PROVIDER)}
+
+__all__ = ["PROVIDERS", "Provider"]

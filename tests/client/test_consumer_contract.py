@@ -21,20 +21,17 @@ from contracts.consumer import ContractRouter, ContractViolation, check_request
 from contracts.strategies import bodies
 from mockserver.spec import read_document
 from mockserver.transport import SyncASGITransport
-from tests.helpers import KEY, make_app, state_of
+from tests.helpers import KEY, VirtualTime, make_app
 
 IMAGE = "https://example.com/a.jpg"
 
 
 def test_the_hook_checked_every_exchange_of_a_client_run(consumer_contract: list[str]) -> None:
     app = make_app()
-    engine = state_of(app).engine
+    transport = SyncASGITransport(app)
+    time = VirtualTime(app, transport)
     with EvolinkClient(
-        KEY,
-        base_url="http://fake.test",
-        transport=SyncASGITransport(app),
-        sleep=engine.advance,
-        monotonic=engine.clock.now,
+        KEY, base_url="http://fake.test", transport=transport, sleep=time.sleep, monotonic=time.now
     ) as videos:
         videos.generate("A cat", IMAGE)
     assert consumer_contract[0] == "createVideoGeneration 200"

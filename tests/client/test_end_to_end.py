@@ -21,7 +21,7 @@ from client import (
     VideoTask,
 )
 from mockserver.transport import SyncASGITransport
-from tests.helpers import KEY, live_server, make_app, state_of
+from tests.helpers import KEY, VirtualTime, live_server, make_app, state_of
 from tests.media import probe
 
 IMAGE = "https://example.com/first.jpg"
@@ -30,19 +30,18 @@ SYNC = {"evolink": EvolinkClient, "aimlapi": AimlapiClient}
 ASYNC = {"evolink": AsyncEvolinkClient, "aimlapi": AsyncAimlapiClient}
 
 
-def virtual_time(app: Any) -> dict[str, Any]:
+def in_process(app: Any) -> dict[str, Any]:
     """Client sleeps move the fake's manual clock, and the deadline reads it: waits are instant."""
-    engine = state_of(app).engine
-    return {"sleep": engine.advance, "monotonic": engine.clock.now}
+    transport = SyncASGITransport(app)
+    time = VirtualTime(app, transport)
+    return {"transport": transport, "sleep": time.sleep, "monotonic": time.now}
 
 
 @pytest.mark.parametrize("provider", ["evolink", "aimlapi"])
 def test_sync_client_runs_create_wait_download_in_process(provider: str, tmp_path: Path) -> None:
     app = make_app()
     seen: list[VideoTask] = []
-    with SYNC[provider](
-        KEY, base_url="http://fake.test", transport=SyncASGITransport(app), **virtual_time(app)
-    ) as videos:
+    with SYNC[provider](KEY, base_url="http://fake.test", **in_process(app)) as videos:
         task = videos.create("A cat walking", IMAGE, duration=10)
         assert task.status is Status.QUEUED and task.credits == 14
         done = videos.wait(task, on_progress=seen.append)
@@ -59,17 +58,13 @@ def test_sync_client_runs_create_wait_download_in_process(provider: str, tmp_pat
 @pytest.mark.parametrize("provider", ["evolink", "aimlapi"])
 async def test_async_client_runs_generate_and_download_in_process(provider: str, tmp_path: Path) -> None:
     app = make_app()
-    engine = state_of(app).engine
-
-    async def sleep(seconds: float) -> None:
-        await engine.advance_settled(seconds)
-
+    fake = state_of(app)
     async with ASYNC[provider](
         KEY,
         base_url="http://fake.test",
         transport=httpx.ASGITransport(app=app),
-        sleep=sleep,
-        monotonic=engine.clock.now,
+        sleep=fake.runtime.advance,
+        monotonic=fake.engine.now,
     ) as videos:
         task = await videos.generate("A cat walking", IMAGE)
         path = await videos.download(task, tmp_path / "out.mp4")
@@ -101,19 +96,14 @@ async def test_async_client_against_the_fake_on_a_loopback_port(provider: str, t
 def test_evolink_client_uses_the_eta_to_poll_sooner_and_backs_off_while_queued() -> None:
     app = make_app(queue_seconds=20)
     sleeps: list[float] = []
-    engine = state_of(app).engine
+    options = in_process(app)
+    advance = options["sleep"]
 
     def sleep(seconds: float) -> None:
         sleeps.append(seconds)
-        engine.advance(seconds)
+        advance(seconds)
 
-    with EvolinkClient(
-        KEY,
-        base_url="http://fake.test",
-        transport=SyncASGITransport(app),
-        sleep=sleep,
-        monotonic=engine.clock.now,
-    ) as videos:
+    with EvolinkClient(KEY, base_url="http://fake.test", **{**options, "sleep": sleep}) as videos:
         videos.generate("A cat walking", IMAGE)
     assert sleeps[:3] == [10, 15, 10]  # 10 s, 1.5x while still queued, back to 10 s once running
     assert sleeps[-1] == 2  # the last wait is cut to the ETA (97 s in all)
@@ -121,9 +111,7 @@ def test_evolink_client_uses_the_eta_to_poll_sooner_and_backs_off_while_queued()
 
 def test_a_failed_task_raises_task_failed_error_with_the_business_code() -> None:
     app = make_app()
-    with EvolinkClient(
-        KEY, base_url="http://fake.test", transport=SyncASGITransport(app), **virtual_time(app)
-    ) as videos:
+    with EvolinkClient(KEY, base_url="http://fake.test", **in_process(app)) as videos:
         with pytest.raises(TaskFailedError) as caught:
             videos.generate("A cat [mock:fail=content_policy_violation]", IMAGE)
         task = videos.wait(caught.value.task, raise_on_failure=False)

@@ -78,11 +78,13 @@ def test_every_evolink_error_surfaces_as_its_exception_with_the_documented_field
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 429, 500, 502, 503, 504])
 def test_every_aimlapi_error_surfaces_with_its_request_id(status: int) -> None:
     app = make_app()
-    with AimlapiClient(
-        KEY, base_url="http://fake.test", transport=SyncASGITransport(app), retry=NO_RETRY
-    ) as videos:
+    transport = SyncASGITransport(app)
+    with AimlapiClient(KEY, base_url="http://fake.test", transport=transport, retry=NO_RETRY) as videos:
         task = videos.create("Mona Lisa", IMAGE)
-        app.state.mock.engine.faults.add("getGeneration", status)
+        control = httpx.Client(transport=transport, base_url="http://fake.test")  # shares the transport
+        control.post(
+            "/__mock/faults", json={"operation": "getGeneration", "status": status}
+        ).raise_for_status()
         with pytest.raises(EXCEPTIONS[status]) as caught:
             videos.get(task)
     error = caught.value

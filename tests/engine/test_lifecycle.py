@@ -1,4 +1,4 @@
-"""Engine lifecycle, pure: manual clock, no HTTP."""
+"""Engine lifecycle, pure: manual clock, no HTTP, against every store."""
 
 from __future__ import annotations
 
@@ -9,146 +9,186 @@ import pytest
 from mockserver.engine import (
     Engine,
     Failure,
+    FaultFired,
     InsufficientCredits,
-    ManualClock,
+    NewTask,
+    RateLimited,
     Task,
     TaskAlreadyFinished,
     TaskForbidden,
     TaskNotFound,
     TaskStatus,
     Timing,
+    starting_state,
 )
-from mockserver.engine.ids import IdFactory
+from mockserver.engine.ids import Ids
+from mockserver.store.base import Store
 
+pytestmark = pytest.mark.anyio
 START = 1_767_225_600.0
 
 
-def make_id(ids: IdFactory, now: float) -> str:
-    return f"t-{int(now)}-{ids.token('task', 6)}"
+def make_id(ids: Ids, number: int, now: float) -> str:
+    return f"t-{int(now)}-{ids.token('task', number, 6)}"
 
 
-def engine(**kwargs: Any) -> Engine:
-    return Engine(ManualClock(START), seed=3, **kwargs)
+def engine(store: Store, **kwargs: Any) -> Engine:
+    return Engine(store, starting_state("manual", 1.0, START), seed=3, **kwargs)
 
 
-def create(e: Engine, key: str = "k", **kwargs: Any) -> Task:
+async def create(e: Engine, key: str = "k", **kwargs: Any) -> Task:
     values: dict[str, Any] = {
         "provider": "p",
-        "key": key,
         "model": "m",
         "duration": 5,
         "aspect_ratio": "16:9",
+        "credits": 7 if kwargs.get("duration", 5) == 5 else 14,
         "make_id": make_id,
     }
     values.update(kwargs)
-    return e.create(**values)
+    return await e.create(e.gate("create", key, accepted=True), NewTask(**values))
 
 
-def test_task_moves_queued_running_succeeded_with_default_timing() -> None:
-    e = engine()
-    task = create(e)
+async def test_task_moves_queued_running_succeeded_with_default_timing(store: Store) -> None:
+    e = engine(store)
+    task = await create(e)
     seen = []
     for _ in range(85):
         seen.append(e.observe(task).status)
-        e.advance(1)
+        await e.advance(1)
     assert seen[0] is TaskStatus.QUEUED
-    assert seen[2] is TaskStatus.RUNNING  # D13: about 2 s queued
+    assert seen[2] is TaskStatus.RUNNING  # about 2 s queued
     assert seen[78] is TaskStatus.RUNNING and seen[79] is TaskStatus.SUCCEEDED  # 79 s in all
     assert seen == sorted(seen, key=list(TaskStatus).index)
 
 
-def test_progress_rises_monotonically_and_eta_falls_to_completion() -> None:
-    e = engine(timing=Timing(queue_seconds=2, run_seconds=77))
-    task = create(e)
+async def test_progress_rises_monotonically_and_eta_falls_to_completion(store: Store) -> None:
+    e = engine(store, timing=Timing(queue_seconds=2, run_seconds=77))
+    task = await create(e)
     progress, remaining = [], []
     while not e.observe(task).status.finished:
         snap = e.observe(task)
         progress.append(snap.progress)
         remaining.append(snap.remaining)
-        e.advance(0.5)
+        await e.advance(0.5)
     assert progress[0] == 0 and progress == sorted(progress) and max(progress) == 99
     assert remaining == sorted(remaining, reverse=True) and remaining[0] == 79
     final = e.observe(task)
     assert final.progress == 100 and final.remaining is None and final.ended_at == START + 79
 
 
-def test_planned_failure_ends_failed_with_its_code_at_the_natural_end() -> None:
-    e = engine()
-    task = create(e, failure=Failure("content_policy_violation"))
-    e.advance(78)
+async def test_planned_failure_ends_failed_with_its_code_at_the_natural_end(store: Store) -> None:
+    e = engine(store)
+    task = await create(e, failure=Failure("content_policy_violation"))
+    await e.advance(78)
     assert e.observe(task).status is TaskStatus.RUNNING
-    e.advance(1)
+    await e.advance(1)
     snap = e.observe(task)
     assert snap.status is TaskStatus.FAILED and snap.failure == Failure("content_policy_violation")
     assert snap.progress == 99  # frozen where it stopped: progress never falls
 
 
-def test_terminal_event_fires_once_per_task_in_time_order() -> None:
-    e = engine()
+async def test_terminal_event_fires_once_per_task_in_time_order(store: Store) -> None:
+    e = engine(store)
     ended: list[tuple[str, float]] = []
-    e.on_task_end(lambda t: ended.append((t.id, e.clock.now())))
-    first = create(e)
-    e.advance(10)
-    second = create(e)
-    e.complete(second.id)
-    e.advance(200)
+
+    async def listen(task: Task) -> None:
+        ended.append((task.id, e.now()))
+
+    e.on_task_end(listen)
+    first = await create(e, callback_url="https://hooks.example.com/a")
+    await e.advance(10)
+    second = await create(e, callback_url="https://hooks.example.com/b")
+    await e.end(second.id, TaskStatus.SUCCEEDED)
+    quiet = await create(e)  # no callback: no timer, no event
+    await e.advance(200)
     assert ended == [(second.id, START + 10), (first.id, START + 79)]
+    assert quiet.id not in [task_id for task_id, _ in ended]
 
 
-def test_cancel_ends_failed_request_cancelled_and_refuses_a_finished_task() -> None:
-    e = engine()
-    task = create(e)
-    e.advance(30)
-    e.cancel(task.id)
-    snap = e.observe(task)
+async def test_forced_ends_show_at_once_and_a_finished_task_refuses_another(store: Store) -> None:
+    e = engine(store)
+    task = await create(e)
+    await e.advance(30)
+    await e.end(task.id, TaskStatus.FAILED, Failure("request_cancelled"))
+    snap = e.observe(await e.find(task.id))
     assert snap.status is TaskStatus.FAILED and snap.failure == Failure("request_cancelled")
     assert snap.progress == 36 and snap.ended_at == START + 30
     with pytest.raises(TaskAlreadyFinished):
-        e.complete(task.id)
+        await e.end(task.id, TaskStatus.SUCCEEDED)
 
 
-def test_tasks_belong_to_the_key_that_created_them() -> None:
-    e = engine()
-    task = create(e, key="alice")
-    assert e.get(task.id, key="alice") is task
+async def test_tasks_belong_to_the_key_that_created_them(store: Store) -> None:
+    e = engine(store)
+    task = await create(e, key="alice")
+    assert await e.get(e.gate("get", "alice", True), task.id) == task
     with pytest.raises(TaskForbidden):
-        e.get(task.id, key="bob")
+        await e.get(e.gate("get", "bob", True), task.id)
     with pytest.raises(TaskNotFound):
-        e.get("missing", key="alice")
+        await e.get(e.gate("get", "alice", True), "missing")
 
 
-def test_tasks_expire_after_retention_and_results_after_ttl() -> None:
-    e = engine(timing=Timing(result_ttl=100, retention=1000))
-    task = create(e)
-    e.advance(79)
-    assert e.media_task(task.media_token) is task
-    e.advance(99.9)
-    assert e.media_task(task.media_token) is task
-    e.advance(0.1)
-    assert e.media_task(task.media_token) is None
-    e.advance(900)
+async def test_tasks_expire_after_retention_results_after_ttl_and_are_then_pruned(store: Store) -> None:
+    e = engine(store, timing=Timing(result_ttl=100, retention=1000))
+    task = await create(e)
+    await e.advance(79)
+    assert await e.media_task(task.media_token) == task
+    await e.advance(99.9)
+    assert await e.media_task(task.media_token) == task
+    await e.advance(0.1)
+    assert await e.media_task(task.media_token) is None
+    await e.advance(900)
     with pytest.raises(TaskNotFound):
-        e.find(task.id)
+        await e.find(task.id)
+    assert await e.count_tasks() == 1 and await e.prune() == 1
+    assert await e.count_tasks() == 0 and await e.tasks() == []
 
 
-def test_credits_are_charged_by_duration_and_refused_when_short() -> None:
-    e = engine(credits=20)
-    create(e, duration=10)
-    assert e.balance("k") == 6
+async def test_credits_are_charged_by_the_task_and_refused_when_short(store: Store) -> None:
+    e = engine(store, credits=20)
+    await create(e, duration=10)
+    assert await e.balance("k") == 6
     with pytest.raises(InsufficientCredits):
-        create(e, duration=5)
-    assert e.balance("other") == 20  # per key
-    assert e.balance("k") == 6  # a refusal charges nothing
+        await create(e, duration=5)
+    assert await e.balance("other") == 20  # per key
+    assert await e.balance("k") == 6  # a refusal charges nothing
+    assert await e.count_tasks() == 1
 
 
-def test_same_seed_gives_same_ids_and_reset_replays_them() -> None:
-    def ids(e: Engine) -> list[str]:
-        return [create(e).id for _ in range(3)]
+async def test_fault_rules_fire_for_their_operation_and_key_then_run_out(store: Store) -> None:
+    e = engine(store)
+    await e.add_rule("create", 503, count=2, key="alice", retry_after=None)
+    await create(e, key="bob")
+    for _ in range(2):
+        with pytest.raises(FaultFired) as fired:
+            await create(e, key="alice")
+        assert fired.value.rule.status == 503
+    await create(e, key="alice")
+    assert await e.rules() == [] and await e.count_tasks() == 2  # a fault creates nothing
 
-    a, b = engine(), engine()
-    first = ids(a)
-    assert first == ids(b)
-    a.advance(5)
-    a.reset()
-    assert ids(a) == first
-    assert ids(Engine(ManualClock(START), seed=4)) != first
+
+async def test_the_rate_limit_counts_accepted_requests_per_key_in_fake_time_windows(store: Store) -> None:
+    e = engine(store, rate_limit=2)
+    await create(e, key="k")
+    await e.advance(10)
+    await create(e, key="k")
+    with pytest.raises(RateLimited) as limited:
+        await create(e, key="k")
+    assert limited.value.wait == 50  # the window started at :00 and it is :10
+    await create(e, key="other")
+    await e.advance(50)
+    await create(e, key="k")
+
+
+async def test_same_seed_gives_same_ids_and_reset_replays_them(store: Store) -> None:
+    async def ids(e: Engine) -> list[str]:
+        return [(await create(e)).id for _ in range(3)]
+
+    a = engine(store)
+    first = await ids(a)
+    assert first == await ids(engine(type(store)()))
+    await a.advance(5)
+    await a.reset()
+    assert await ids(a) == first and a.now() == START
+    other = Engine(type(store)(), starting_state("manual", 1.0, START), seed=4)
+    assert await ids(other) != first

@@ -1,1 +1,21 @@
-"""The AI/ML API (`openapi/aimlapi.yaml`) at `/v2/video/generations`."""
+"""The AI/ML API (`openapi/aimlapi.yaml`), at `/v2/video/generations`."""
+
+from mockserver.providers.aimlapi import handlers, wire
+from mockserver.providers.base import Provider
+from mockserver.spec import spec_file
+
+PROVIDER = Provider(
+    slug=wire.SLUG,
+    spec_file=spec_file(wire.SLUG),
+    handlers=handlers,
+    dialect=wire.AimlapiDialect,
+    status_words=wire.STATUS_WORDS,
+    create_operation="createGeneration",
+    retrieve_operation="getGeneration",
+    result_pointer="/video/url",
+    prices=wire.PRICES,
+    default_failure="GenerationError",
+    cancel_failure="request_cancelled",
+    accepts_failure=wire.accepts_failure,
+    base_urls={"aimlapi": "https://api.aimlapi.com"},
+)

@@ -8,25 +8,27 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from starlette.requests import Request
 from starlette.responses import Response
 
-from mockserver.engine import Failure, Snapshot, Task, TaskStatus
-from mockserver.engine.ids import IdFactory
-from mockserver.providers.common import json_response, media_url, retry_headers
-from mockserver.routing import ApiError, FieldError
-from mockserver.spec import Operation
+from mockserver.engine import Engine, Snapshot, Task, TaskStatus
+from mockserver.engine.ids import Ids
+from mockserver.media.catalog import media_url
+from mockserver.settings import Settings
+from mockserver.spec import FieldError, Operation
+from mockserver.web.errors import ApiError, Scope
+from mockserver.web.responses import json_response, retry_headers
 
 SLUG = "evolink"
-DEFAULT_ASPECT_RATIO = "16:9"  # not documented; D14 uses 16:9 where nothing is asked
+DEFAULT_ASPECT_RATIO = "16:9"  # not documented; the fake uses 16:9 where nothing is asked
 MIRROR_PREFIX = "/apiv1"
+PRICES = {5: 7, 10: 14}  # credits_reserved by video duration
 STATUS_WORDS = {
     TaskStatus.QUEUED: "pending",
     TaskStatus.RUNNING: "processing",
     TaskStatus.SUCCEEDED: "completed",
     TaskStatus.FAILED: "failed",
 }
-# B.7 business codes, with messages in the style of the error-codes page.
+# The documented business codes, with messages in the style of the error-codes page.
 FAILURE_MESSAGES = {
     "content_policy_violation": "Content policy violation.\nYour request was blocked by safety filters.",
     "invalid_parameters": "Invalid parameters.\nPlease check the request parameters.",
@@ -47,11 +49,17 @@ ROUTER_ERRORS = {
     404: ("not_found", "not_found_error"),
     405: ("method_not_allowed", "invalid_request_error"),
 }
+# With local receivers allowed, the scheme rule moves from the schema to the callback guard.
+CALLBACK_PATTERN = "/components/schemas/VideoGenerationRequest/properties/callback_url/pattern"
 
 
-def new_task_id(ids: IdFactory, now: float) -> str:
-    """B.4: `task-unified-<10-digit unix seconds>-<8 of [a-z0-9]>`."""
-    return f"task-unified-{int(now)}-{ids.token('task', 8)}"
+def new_task_id(ids: Ids, number: int, now: float) -> str:
+    """`task-unified-<10-digit unix seconds>-<8 of [a-z0-9]>`."""
+    return f"task-unified-{int(now)}-{ids.token('task', number, 8)}"
+
+
+def accepts_failure(code: str) -> bool:
+    return code in FAILURE_MESSAGES
 
 
 def usage(task: Task) -> dict[str, Any]:
@@ -72,7 +80,7 @@ def render_task(task: Task, snapshot: Snapshot, base_url: str) -> dict[str, Any]
         "progress": snapshot.progress,
     }
     if snapshot.status is TaskStatus.SUCCEEDED:
-        body["results"] = [media_url(base_url, task)]
+        body["results"] = [media_url(base_url, task.media_token)]
     body["status"] = STATUS_WORDS[snapshot.status]
     if snapshot.failure is not None:
         body["error"] = {
@@ -85,7 +93,7 @@ def render_task(task: Task, snapshot: Snapshot, base_url: str) -> dict[str, Any]
 
 
 def render_created(task: Task) -> dict[str, Any]:
-    """B.4: the create answer shows the task as created: pending, progress 0."""
+    """The create answer shows the task as created: pending, progress 0."""
     return {
         "created": int(task.created_at),
         "id": task.id,
@@ -107,14 +115,16 @@ def failure_message(code: str) -> str:
     return FAILURE_MESSAGES.get(code, "Task failed.")
 
 
-class EvolinkWire:
-    slug = SLUG
-    foreign_task_status = 403  # D10
+class EvolinkDialect:
+    """`{"error": {code, message, type, ...}}` in the seed's style (integer codes) or
+    EvoLink's current one (string codes)."""
 
-    def __init__(self, style: str) -> None:
-        self.style = style  # "seed" (integer codes) or "current" (string codes), D9
+    foreign_task_status = 403
 
-    def error_response(self, request: Request, op: Operation | None, error: ApiError) -> Response:
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.style = settings.evolink_errors
+
+    def render(self, scope: Scope, op: Operation | None, error: ApiError) -> Response:
         status = error.status
         if op is not None and status in op.responses:
             body = op.example_body(status, self.style)
@@ -131,17 +141,7 @@ class EvolinkWire:
 
     def invalid(self, op: Operation, errors: list[FieldError], where: str) -> ApiError:
         first = errors[0]
-        # Seed docs: an unknown model on create is 404 "Specified model not found".
+        # The seed documents an unknown model on create as 404 "Specified model not found".
         if first.top == "model" and first.keyword == "enum" and 404 in op.responses and where == "body":
             return ApiError(404, param="model", errors=tuple(errors))
-        return ApiError(400, param=first.top, errors=tuple(errors), where=where)
-
-    def failure(self, code: str) -> Failure:
-        if code not in FAILURE_MESSAGES:
-            raise ApiError(
-                400,
-                param="X-Mock-Fail",
-                where="header",
-                errors=(FieldError("X-Mock-Fail", f"{code!r} is not a documented business code"),),
-            )
-        return Failure(code)
+        return ApiError(400, param=first.top, errors=tuple(errors))

@@ -1,6 +1,6 @@
-"""Small helpers both wire adapters share.
+"""JSON answers with their headers written directly, and small helpers for what answers carry.
 
-Provider layer.
+Web layer.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from typing import Any
 
 import orjson
 from starlette.responses import Response
-
-from mockserver.engine import Task
 
 
 class JSONBytes(Response):
@@ -44,7 +42,3 @@ def retry_headers(status: int, retry_after: int | None) -> dict[str, str] | None
 def iso_millis(unix: float) -> str:
     moment = dt.datetime.fromtimestamp(unix, dt.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def media_url(base_url: str, task: Task) -> str:
-    return f"{base_url.rstrip('/')}/files/{task.media_token}.mp4"

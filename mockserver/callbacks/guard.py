@@ -1,0 +1,117 @@
+"""The SSRF guard for callback URLs: https only, at most 2048 characters, public addresses
+only, decided without a lookup for IP literals and local names, and with an injectable resolver
+for names. The attempt then connects to the address that was checked.
+
+Callbacks layer: standard library only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+import socket
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+MAX_URL_LENGTH = 2048
+RESOLVE_TIMEOUT = 2.0  # real seconds; a name that does not answer is treated as unresolvable
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+# inet_aton's forms of IPv4: 2130706433, 127.1, 0x7f000001, 017700000001.
+_LEGACY_IPV4 = re.compile(r"^(0[xX][0-9a-fA-F]+|[0-9]+)(\.(0[xX][0-9a-fA-F]+|[0-9]+)){0,3}$")
+_LOCAL_NAMES = re.compile(r"(^|\.)(localhost|localdomain)\.?$", re.IGNORECASE)
+
+
+class CallbackRefused(Exception):
+    """The URL breaks a rule; no connection was (or will be) opened."""
+
+
+class Unresolvable(CallbackRefused):
+    """The host name has no address right now (not a rule breach: a connection failure)."""
+
+
+async def system_resolver(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+def ip_literal(host: str) -> IPAddress | None:
+    """The address a host names without any lookup, including inet_aton's odd forms."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    if _LEGACY_IPV4.match(host):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    return None
+
+
+def is_public(address: IPAddress) -> bool:
+    """Globally routable and unicast; IPv4-mapped IPv6 is judged as the IPv4 inside."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    host: str
+    port: int
+    allowed: bool  # a named local receiver: plain http and private addresses are fine
+
+
+class CallbackGuard:
+    def __init__(self, allow_hosts: Iterable[str] = (), resolver: Resolver | None = None) -> None:
+        self.allow_hosts = frozenset(h.strip("[]").lower() for h in allow_hosts)
+        self.resolver = resolver or system_resolver
+
+    def target(self, url: str) -> Target:
+        """The rules that need no lookup: length, scheme, host, IP literals, local names."""
+        if len(url) > MAX_URL_LENGTH:
+            raise CallbackRefused(f"longer than {MAX_URL_LENGTH} characters")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as error:
+            raise CallbackRefused(f"not a valid URL: {error}") from None
+        host = (parts.hostname or "").lower()
+        if not host:
+            raise CallbackRefused("no host")
+        allowed = host in self.allow_hosts
+        scheme = parts.scheme.lower()
+        if scheme != "https" and not (allowed and scheme == "http"):
+            raise CallbackRefused("must be https")
+        target = Target(url, host, port or (443 if scheme == "https" else 80), allowed)
+        if not allowed:
+            literal = ip_literal(host)
+            if literal is not None and not is_public(literal):
+                raise CallbackRefused(f"{host} is not a public address")
+            if _LOCAL_NAMES.search(host):
+                raise CallbackRefused(f"{host} is a local name")
+        return target
+
+    async def vet(self, url: str, *, unresolvable_ok: bool = False) -> tuple[Target, str | None]:
+        """All the rules; returns the target and the one address to connect to (checked)."""
+        target = self.target(url)
+        literal = ip_literal(target.host)
+        if literal is not None:
+            return target, str(literal)
+        try:
+            addresses = await asyncio.wait_for(self.resolver(target.host, target.port), RESOLVE_TIMEOUT)
+        except (OSError, TimeoutError) as error:
+            if unresolvable_ok:
+                return target, None
+            raise Unresolvable(f"{target.host} does not resolve: {error}") from None
+        if not addresses:
+            raise CallbackRefused(f"{target.host} has no addresses")
+        if not target.allowed:
+            for address in addresses:
+                if not is_public(ipaddress.ip_address(address.split("%")[0])):
+                    raise CallbackRefused(f"{target.host} resolves to {address}, not a public address")
+        return target, addresses[0]

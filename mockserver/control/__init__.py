@@ -1,0 +1,5 @@
+"""The control plane under `/__mock/` (openapi/control.yaml) and the result-file route.
+
+Control layer: handlers over the engine and the runtime; provider words only through the
+registry (`Fake.providers`).
+"""

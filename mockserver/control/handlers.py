@@ -1,0 +1,160 @@
+"""Control-plane handlers, named after `openapi/control.yaml`'s operationIds, and the result
+files (the fake's CDN).
+
+Control layer: each handler is a few lines over engine and runtime verbs.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import FileResponse, Response
+
+from mockserver.control.views import clock_view, rule_view, task_view
+from mockserver.engine import Failure, Task, TaskAlreadyFinished, TaskNotFound, TaskStatus
+from mockserver.engine.ids import fingerprint
+from mockserver.media.catalog import video_path
+from mockserver.spec import FieldError
+from mockserver.web.errors import ApiError
+from mockserver.web.pipeline import Call
+from mockserver.web.responses import json_response
+
+EVERY_TASK = 2**62  # until the listing is paginated
+
+
+def _known_provider(call: Call, name: str = "provider") -> str | None:
+    slug = call.params.get(name)
+    if slug is not None and slug not in call.fake.providers:
+        known = ", ".join(call.fake.providers)
+        raise ApiError(400, param=name, errors=(FieldError(name, f"{slug!r} is not one of {known}"),))
+    return slug
+
+
+async def reset_mock(call: Call) -> Response:
+    await call.fake.runtime.reset()
+    engine = call.engine
+    return json_response(
+        {"clock": clock_view(call.fake), "tasks": await engine.count_tasks(), "seed": engine.seed}
+    )
+
+
+async def get_clock(call: Call) -> Response:
+    await call.engine.sync_clock()
+    return json_response(clock_view(call.fake))
+
+
+async def advance_clock(call: Call) -> Response:
+    await call.fake.runtime.advance(float(call.body["seconds"]))
+    return json_response(clock_view(call.fake))
+
+
+async def list_tasks(call: Call) -> Response:
+    await call.engine.sync_clock()
+    tasks = await call.engine.tasks(_known_provider(call), 0, EVERY_TASK)
+    return json_response({"tasks": [task_view(call.fake, t, call.base_url) for t in tasks]})
+
+
+async def _task(call: Call) -> Task:
+    await call.engine.sync_clock()
+    try:
+        return await call.engine.find(call.params["task_id"])
+    except TaskNotFound:
+        raise ApiError(404, message=f"no task {call.params['task_id']!r}") from None
+
+
+async def get_task(call: Call) -> Response:
+    return json_response(task_view(call.fake, await _task(call), call.base_url))
+
+
+async def _end(call: Call, status: TaskStatus, failure: Failure | None) -> Response:
+    task = await _task(call)
+    try:
+        ended = await call.engine.end(task.id, status, failure)
+    except TaskAlreadyFinished:
+        raise ApiError(409, message=f"task {task.id!r} has already finished") from None
+    return json_response(task_view(call.fake, ended, call.base_url))
+
+
+async def cancel_task(call: Call) -> Response:
+    task = await _task(call)
+    return await _end(call, TaskStatus.FAILED, Failure(call.fake.providers[task.provider].cancel_failure))
+
+
+async def complete_task(call: Call) -> Response:
+    return await _end(call, TaskStatus.SUCCEEDED, None)
+
+
+async def fail_task(call: Call) -> Response:
+    provider = call.fake.providers[(await _task(call)).provider]
+    body = call.body or {}
+    code = body.get("code", provider.default_failure)
+    if not provider.accepts_failure(code):
+        detail = f"{code!r} is not a failure code {provider.slug} reports"
+        raise ApiError(400, param="code", errors=(FieldError("code", detail),))
+    return await _end(call, TaskStatus.FAILED, Failure(code, body.get("message")))
+
+
+async def list_faults(call: Call) -> Response:
+    return json_response({"faults": [rule_view(r) for r in await call.engine.rules()]})
+
+
+async def add_fault(call: Call) -> Response:
+    body = call.body
+    operation, status = body["operation"], body["status"]
+    op = next(
+        (p.operation(operation) for p in call.fake.providers.values() if p.operation(operation) is not None),
+        None,
+    )
+    if op is None:
+        known = ", ".join(sorted(o for p in call.fake.providers.values() for o in p.operation_ids))
+        raise ApiError(400, param="operation", errors=(FieldError("operation", f"not one of {known}"),))
+    if status not in op.responses or status < 400:
+        documented = ", ".join(str(s) for s in sorted(op.responses) if s >= 400)
+        raise ApiError(
+            400,
+            param="status",
+            errors=(FieldError("status", f"{op.id} documents {documented}, not {status}"),),
+        )
+    rule = await call.engine.add_rule(
+        operation, status, body.get("count", 1), fingerprint(body.get("key")), body.get("retry_after")
+    )
+    return json_response(rule_view(rule), 201)
+
+
+async def clear_faults(call: Call) -> Response:
+    await call.engine.clear_rules()
+    return json_response({"faults": []})
+
+
+async def list_requests(call: Call) -> Response:
+    entries = await call.engine.journal(call.params.get("provider"), call.params.get("operation"))
+    return json_response({"requests": [e.to_dict() for e in entries]})
+
+
+async def list_callbacks(call: Call) -> Response:
+    return json_response({"callbacks": [d.view() for d in await call.engine.deliveries()]})
+
+
+async def redeliver_callback(call: Call) -> Response:
+    delivery = await call.fake.callbacks.redeliver(call.params["delivery_id"])
+    if delivery is None:
+        raise ApiError(404, message=f"no delivery {call.params['delivery_id']!r}")
+    return json_response(delivery.view(), 202)
+
+
+async def get_spec(call: Call) -> Response:
+    spec = call.fake.specs.get(call.params["name"])
+    if spec is None:
+        known = ", ".join(call.fake.specs)
+        raise ApiError(400, param="name", errors=(FieldError("name", f"not one of {known}"),))
+    return Response(spec.as_json(), media_type="application/json")
+
+
+async def get_result_video(call: Call) -> Response:
+    await call.engine.sync_clock()
+    task = await call.engine.media_task(call.params["token"])
+    if task is None:
+        raise ApiError(404, message="file not found or expired")
+    return FileResponse(
+        video_path(task.duration, task.aspect_ratio),
+        media_type="video/mp4",
+        headers={"Cache-Control": "private, max-age=86400"},
+    )

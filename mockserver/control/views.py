@@ -1,0 +1,91 @@
+"""How the control plane shows things: its error envelope, the clock, tasks, fault rules.
+
+Control layer.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from starlette.responses import Response
+
+from mockserver.engine import Task
+from mockserver.engine.faults import FaultRule
+from mockserver.fake import Fake
+from mockserver.media.catalog import media_url
+from mockserver.spec import FieldError, Operation
+from mockserver.web.errors import ApiError, Scope
+from mockserver.web.responses import iso_millis, json_response
+
+ERROR_WORDS = {
+    400: "invalid_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    500: "internal_error",
+}
+
+
+class ControlDialect:
+    """`{"error": {"code", "message"}}` for the control plane and the file route."""
+
+    foreign_task_status = 404
+
+    def render(self, scope: Scope, op: Operation | None, error: ApiError) -> Response:
+        message = error.message or "; ".join(map(str, error.errors))
+        body: dict[str, Any] = {
+            "error": {
+                "code": ERROR_WORDS.get(error.status, "error"),
+                "message": message or HTTPStatus(error.status).phrase,
+            }
+        }
+        if error.param:
+            body["error"]["param"] = error.param
+        return json_response(body, error.status)
+
+    def invalid(self, op: Operation, errors: list[FieldError], where: str) -> ApiError:
+        return ApiError(400, param=errors[0].top, errors=tuple(errors))
+
+
+def clock_view(fake: Fake) -> dict[str, Any]:
+    clock = fake.engine.clock
+    now = clock.now()
+    return {"now": now, "iso": iso_millis(now), "mode": clock.mode, "speed": clock.speed}
+
+
+def task_view(fake: Fake, task: Task, base_url: str) -> dict[str, Any]:
+    engine = fake.engine
+    snapshot = engine.observe(task)
+    expires = engine.result_expires_at(task)
+    return {
+        "id": task.id,
+        "provider": task.provider,
+        "key": task.owner,
+        "status": snapshot.status.value,
+        "provider_status": fake.status_word(task),
+        "progress": snapshot.progress,
+        "estimated_time": snapshot.remaining,
+        "created_at": task.created_at,
+        "started_at": task.started_at,
+        "ends_at": task.ends_at,
+        "duration": task.duration,
+        "aspect_ratio": task.aspect_ratio,
+        "credits": task.credits,
+        "error_code": snapshot.failure.code if snapshot.failure else None,
+        "result_url": media_url(base_url, task.media_token) if expires is not None else None,
+        "result_expires_at": expires,
+        "callback_url": task.callback_url,
+    }
+
+
+def rule_view(rule: FaultRule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "operation": rule.operation,
+        "status": rule.status,
+        "remaining": rule.remaining,
+        "key": rule.key,
+        "retry_after": rule.retry_after,
+    }

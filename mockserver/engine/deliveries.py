@@ -1,0 +1,54 @@
+"""Callback deliveries and their attempts, as records the store keeps.
+
+Engine layer: data only; `mockserver/callbacks/` sends them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    number: int
+    time: float  # fake time the request was sent
+    url: str
+    outcome: str = "pending"  # success, http_error, redirect, timeout, connection_error, refused
+    status_code: int | None = None
+    duration: float = 0.0  # fake seconds until the outcome
+    detail: str | None = None
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "time": self.time,
+            "url": self.url,
+            "outcome": self.outcome,
+            "status_code": self.status_code,
+            "duration": self.duration,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str
+    task_id: str
+    url: str
+    body: dict[str, Any]
+    created_at: float
+    state: str = PENDING
+    attempts: tuple[Attempt, ...] = ()
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "task_id": self.task_id,
+            "url": self.url,
+            "state": self.state,
+            "body": self.body,
+            "attempts": [a.view() for a in self.attempts],
+        }

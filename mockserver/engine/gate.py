@@ -1,0 +1,45 @@
+"""What every provider request passes through before its verb, in one step with it: the fault
+rules and the rate limit. A store checks both and runs the verb atomically, so a shared
+store needs one round trip per request.
+
+Engine layer.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import NamedTuple
+
+from mockserver.engine.clock import ClockState
+from mockserver.engine.faults import FaultRule
+
+
+class Gate(NamedTuple):
+    operation: str
+    key: str | None  # fingerprint of the bearer key
+    limited: bool  # counts against the rate limit (an accepted key, with a limit set)
+    per_minute: int
+    now: float
+    clock_version: int  # the caller's clock; a store that holds a newer one says so
+
+
+class Admission(NamedTuple):
+    rule: FaultRule | None = None  # a fault rule fired: answer its fault
+    wait: float | None = None  # the rate limit refused: fake seconds until its window resets
+    clock: ClockState | None = None  # the caller's clock was stale (nothing was done): use this
+
+    @property
+    def admitted(self) -> bool:
+        return self.rule is None and self.wait is None and self.clock is None
+
+
+ADMITTED = Admission()
+
+
+class Insert(enum.Enum):
+    """What became of a create once the gate admitted it."""
+
+    DONE = "done"
+    REFUSED = "refused"  # the gate refused (see the Admission): nothing was stored
+    NO_CREDITS = "no_credits"  # the key's balance cannot cover the task: nothing was stored
+    TAKEN = "taken"  # the id is in use (a stale block of numbers): nothing was stored

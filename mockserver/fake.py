@@ -1,0 +1,43 @@
+"""One fake, as its parts: settings, engine, runtime, callbacks, the provider registry and the
+specs it serves. `app.state.mock` is this object, for assertions from Python.
+
+App layer: built by `mockserver.app.create_app`; imports no web framework.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mockserver.callbacks.delivery import CallbackSender
+from mockserver.callbacks.guard import CallbackGuard
+from mockserver.engine import Engine, Task
+from mockserver.runtime import Runtime
+from mockserver.settings import Settings
+from mockserver.spec import Spec
+
+if TYPE_CHECKING:
+    from mockserver.providers.base import Provider
+
+
+@dataclass(eq=False)
+class Fake:
+    settings: Settings
+    engine: Engine
+    runtime: Runtime
+    callbacks: CallbackSender
+    guard: CallbackGuard
+    providers: Mapping[str, Provider]
+    specs: Mapping[str, Spec]  # every spec served, by name: the providers' and "control"
+    violations: list[str] = field(default_factory=list)  # responses outside the spec (tests)
+
+    def status_word(self, task: Task) -> str:
+        """The word the task's provider shows for its status now."""
+        return self.providers[task.provider].status_words[self.engine.observe(task).status]
+
+    def callback_body(self, task: Task) -> dict[str, Any] | None:
+        provider = self.providers.get(task.provider)
+        if provider is None or provider.render_callback is None:
+            return None
+        return provider.render_callback(task, self.engine.observe(task), task.origin)

@@ -1,0 +1,68 @@
+"""The `Provider` record: everything the fake, the control plane and the contract toolkit need
+to know about one provider API, registered in one place (`mockserver/providers/__init__.py`).
+
+Provider layer: imports the engine, the specs and the web layer's types; never the app.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
+
+from mockserver.engine import Engine, Snapshot, Task, TaskStatus
+from mockserver.settings import Settings
+from mockserver.spec import Operation, Spec, load_spec_file
+from mockserver.web.errors import Dialect
+
+RenderCallback = Callable[[Task, Snapshot, str], dict[str, Any]]  # (task, snapshot, base URL)
+
+
+@dataclass(frozen=True, eq=False)
+class Provider:
+    slug: str
+    spec_file: Path  # its OpenAPI 3.1 document
+    handlers: ModuleType  # the handler of operation `createThing` is its function `create_thing`
+    dialect: Callable[[Settings, Engine], Dialect]  # its error envelope, for this fake's settings
+    status_words: Mapping[TaskStatus, str]  # what a task's status is called on the wire
+    create_operation: str
+    retrieve_operation: str
+    result_pointer: str  # JSON pointer to the result URL in a finished retrieve body
+    prices: Mapping[int, float]  # credits a task costs, by video duration
+    default_failure: str  # business code of a failure forced with no code
+    cancel_failure: str  # business code of a cancelled task
+    accepts_failure: Callable[[str], bool]  # codes a task of this provider may fail with
+    mounts: tuple[str, ...] = ("",)  # prefixes the spec's paths are served under
+    # The real service's base URLs by name (the pytest plugin routes their hosts to the fake;
+    # a path such as a mirror's `/apiv1` is one of the mounts).
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    progress_pointer: str | None = None  # JSON pointer to a 0-100 progress, where it reports one
+    render_callback: RenderCallback | None = None  # its callback body, if it calls back
+    # JSON pointers removed from the spec when callbacks to local receivers are allowed.
+    relaxed_for_local_callbacks: tuple[str, ...] = field(default=())
+
+    def spec(self, settings: Settings | None = None) -> Spec:
+        drop = (
+            self.relaxed_for_local_callbacks if settings is not None and settings.allow_callback_hosts else ()
+        )
+        return load_spec_file(self.spec_file, drop)
+
+    @functools.cached_property
+    def operation_ids(self) -> tuple[str, ...]:
+        return tuple(self.spec().operations)
+
+    def operation(self, operation_id: str) -> Operation | None:
+        return self.spec().operations.get(operation_id)
+
+    def status_order(self) -> dict[str, int]:
+        """Each status word's place in a lifecycle: a task never moves to a lower one."""
+        rank = {TaskStatus.QUEUED: 0, TaskStatus.RUNNING: 1, TaskStatus.SUCCEEDED: 2, TaskStatus.FAILED: 2}
+        return {word: rank[status] for status, word in self.status_words.items()}
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(urlsplit(url).netloc for url in self.base_urls.values()))

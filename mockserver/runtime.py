@@ -1,0 +1,131 @@
+"""The asyncio side of one fake, beside the engine: opens the store on first use, runs timed
+effects in the background as real (or scaled) time passes, lets in-flight callbacks settle
+when the clock is moved by hand, prunes what is past retention, and shuts down.
+
+App layer: drives the engine and the callback sender; knows no provider and no web framework.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+
+from mockserver.callbacks.delivery import CallbackSender
+from mockserver.engine import Engine
+
+IDLE_WAKE = 0.5  # real seconds the driver sleeps at most (a store shared with others may change)
+PRUNE_EVERY = 60.0  # real seconds between prunes of what is past retention
+
+
+class _Loop:
+    """The driver and the lock of one event loop (tests may run the app on several)."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.lock = asyncio.Lock()  # one runner of due effects at a time: driver or advance
+        self.wake = asyncio.Event()
+        self.waiting_for = math.inf  # fake time the driver sleeps until
+        self.driver: asyncio.Task[None] | None = None
+
+
+class Runtime:
+    def __init__(self, engine: Engine, sender: CallbackSender, *, settle_seconds: float = 2.0) -> None:
+        self.engine, self.sender, self.settle_seconds = engine, sender, settle_seconds
+        self._opened = False
+        self._here: _Loop | None = None
+        self._last_prune = time.monotonic()
+        engine.on_schedule = self._on_schedule
+
+    async def ensure_started(self) -> None:
+        """Called on every request: cheap once the driver runs on this loop."""
+        here = self._here
+        if (
+            here is None
+            or here.driver is None
+            or here.driver.done()
+            or here.loop is not asyncio.get_running_loop()
+        ):
+            await self.start()
+
+    async def start(self) -> None:
+        if not self._opened:
+            self._opened = True
+            await self.engine.open()
+        here = self._on(asyncio.get_running_loop())
+        if here.driver is None or here.driver.done():
+            here.driver = here.loop.create_task(self._drive(here))
+
+    async def stop(self) -> None:
+        here, self._here = self._here, None
+        if here is not None and here.driver is not None:
+            here.driver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await here.driver
+        await self.sender.stop()
+        if self._opened:
+            self._opened = False
+            await self.engine.close()
+
+    # -- moving time -------------------------------------------------------------------
+
+    def _on(self, loop: asyncio.AbstractEventLoop) -> _Loop:
+        """This loop's driver and lock. The fake runs on one loop at a time: moving to another
+        (tests may call it from several) stops the driver left on the previous one."""
+        here = self._here
+        if here is None or here.loop is not loop:
+            if here is not None and here.driver is not None and not here.loop.is_closed():
+                here.loop.call_soon_threadsafe(here.driver.cancel)
+            here = self._here = _Loop(loop)
+        return here
+
+    def _lock(self) -> asyncio.Lock:
+        return self._on(asyncio.get_running_loop()).lock
+
+    async def settle(self) -> None:
+        await self.sender.settle(self.settle_seconds)
+
+    async def run_due(self) -> int:
+        async with self._lock():
+            return await self.engine.run_due()
+
+    async def advance(self, seconds: float) -> None:
+        """Move fake time forward, running every effect in order at the time it was due, and
+        letting in-flight callbacks settle (for `settle_seconds` of real time) before each
+        step, so an answer that arrives in real milliseconds is seen at the fake time it was
+        sent and its retry is scheduled from there."""
+        await self.engine.sync_clock()
+        async with self._lock():
+            await self.engine.advance(seconds, settle=self.settle)
+            await self.engine.prune()
+
+    async def reset(self) -> None:
+        async with self._lock():
+            await self.sender.stop()
+            await self.engine.reset()
+
+    # -- the background driver ---------------------------------------------------------
+
+    def _on_schedule(self, when: float) -> None:
+        here = self._here
+        if here is not None and when < here.waiting_for:  # only an earlier timer needs a wake-up
+            here.waiting_for = when
+            here.loop.call_soon_threadsafe(here.wake.set)
+
+    async def _drive(self, here: _Loop) -> None:
+        engine = self.engine
+        while True:
+            here.wake.clear()
+            await self.run_due()
+            if time.monotonic() - self._last_prune >= PRUNE_EVERY:
+                self._last_prune = time.monotonic()
+                await engine.prune()
+            due = await engine.next_due()
+            here.waiting_for = due if due is not None else math.inf
+            delay = IDLE_WAKE
+            if due is not None:
+                real = engine.clock.real_seconds(due - engine.now())
+                delay = IDLE_WAKE if real is None else min(real, IDLE_WAKE)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(here.wake.wait(), timeout=delay)

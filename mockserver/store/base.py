@@ -1,0 +1,108 @@
+"""The Store protocol: all of one fake's state, behind verbs that are each atomic, so that
+several processes can share one store.
+
+Store layer: imports the engine's records only. Keys appear only as fingerprints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from mockserver.engine.clock import ClockState
+from mockserver.engine.deliveries import Delivery
+from mockserver.engine.faults import FaultRule
+from mockserver.engine.gate import Admission, Gate, Insert
+from mockserver.engine.journal import JournalEntry
+from mockserver.engine.tasks import Task
+from mockserver.engine.timers import Timer
+
+
+class Store(Protocol):
+    async def open(self) -> None:
+        """Connect; a store shared with other processes keeps what they stored."""
+
+    async def close(self) -> None: ...
+
+    async def reset(self, clock: ClockState) -> None:
+        """Forget everything, and start again from `clock`."""
+
+    # -- the clock's mode, speed and position ------------------------------------------
+
+    async def load_clock(self) -> ClockState | None: ...
+
+    async def save_clock(self, state: ClockState) -> ClockState:
+        """Store `state` unless a newer version is stored; returns the one that stands."""
+
+    # -- ids ---------------------------------------------------------------------------
+
+    async def reserve(self, purpose: str, count: int) -> int:
+        """The first of `count` fresh sequence numbers for `purpose` (numbers start at 1)."""
+
+    # -- requests and tasks ------------------------------------------------------------
+
+    async def admit(self, gate: Gate) -> Admission:
+        """Fault rules, then the rate limit; no verb."""
+
+    async def read_task(self, gate: Gate, task_id: str) -> tuple[Admission, Task | None]:
+        """`admit`, then the task if admitted."""
+
+    async def insert_task(
+        self, gate: Gate, task: Task, balance: float | None, timers: Sequence[Timer]
+    ) -> tuple[Admission, Insert]:
+        """`admit`, then charge `task.credits` to the owner (within `balance`, None meaning
+        unlimited), store the task and schedule `timers`, all or nothing."""
+
+    async def task(self, task_id: str) -> Task | None: ...
+
+    async def task_by_media(self, token: str) -> Task | None: ...
+
+    async def swap_task(self, old: Task, new: Task) -> bool:
+        """Replace `old` by `new` if `old` is what is stored; False otherwise."""
+
+    async def tasks(self, provider: str | None, after: int, limit: int) -> list[Task]:
+        """Tasks in creation order whose number is above `after`."""
+
+    async def count_tasks(self) -> int: ...
+
+    async def prune(self, created_by: float) -> int:
+        """Forget tasks (and their media and deliveries) created at or before this fake time."""
+
+    async def spent(self, key: str) -> float:
+        """Credits the key has spent."""
+
+    # -- fault rules -------------------------------------------------------------------
+
+    async def add_rule(self, rule: FaultRule) -> None: ...
+
+    async def rules(self) -> list[FaultRule]: ...
+
+    async def clear_rules(self) -> None: ...
+
+    # -- the journal -------------------------------------------------------------------
+
+    async def record(self, entry: JournalEntry) -> JournalEntry:
+        """Append the entry, numbered (`seq`) by the store."""
+
+    async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]: ...
+
+    # -- callback deliveries -----------------------------------------------------------
+
+    async def put_delivery(self, delivery: Delivery, timers: Sequence[Timer]) -> None:
+        """Store a new delivery and schedule `timers`, together."""
+
+    async def delivery(self, delivery_id: str) -> Delivery | None: ...
+
+    async def deliveries(self) -> list[Delivery]: ...
+
+    async def swap_delivery(self, old: Delivery, new: Delivery, timers: Sequence[Timer]) -> bool:
+        """Replace `old` by `new` and schedule `timers` if `old` is what is stored; else False."""
+
+    # -- timers on fake time -----------------------------------------------------------
+
+    async def schedule(self, timers: Sequence[Timer]) -> None: ...
+
+    async def next_due(self) -> float | None: ...
+
+    async def claim_due(self, now: float, limit: int) -> list[Timer]:
+        """Take up to `limit` timers due by `now`, earliest first; each is taken once."""

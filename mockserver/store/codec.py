@@ -1,0 +1,81 @@
+"""The engine's records as JSON bytes and back: how a shared store keeps them, and how the
+test suite's copying store proves that nothing relies on a stored object staying the same.
+
+Store layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+
+from mockserver.engine.clock import ClockState
+from mockserver.engine.deliveries import Attempt, Delivery
+from mockserver.engine.faults import FaultRule
+from mockserver.engine.journal import JournalEntry
+from mockserver.engine.tasks import Ending, Failure, Task, TaskStatus
+from mockserver.engine.timers import Timer
+
+
+def _failure(value: dict[str, Any] | None) -> Failure | None:
+    return None if value is None else Failure(**value)
+
+
+def encode_task(task: Task) -> bytes:
+    document = asdict(task)
+    if task.ending is not None:
+        document["ending"]["status"] = task.ending.status.value
+    return orjson.dumps(document)
+
+
+def decode_task(data: bytes) -> Task:
+    document = orjson.loads(data)
+    document["planned_failure"] = _failure(document["planned_failure"])
+    ending = document["ending"]
+    if ending is not None:
+        document["ending"] = Ending(ending["at"], TaskStatus(ending["status"]), _failure(ending["failure"]))
+    return Task(**document)
+
+
+def encode_delivery(delivery: Delivery) -> bytes:
+    return orjson.dumps(asdict(delivery))
+
+
+def decode_delivery(data: bytes) -> Delivery:
+    document = orjson.loads(data)
+    document["attempts"] = tuple(Attempt(**attempt) for attempt in document["attempts"])
+    return Delivery(**document)
+
+
+def encode_rule(rule: FaultRule) -> bytes:
+    return orjson.dumps(asdict(rule))
+
+
+def decode_rule(data: bytes) -> FaultRule:
+    return FaultRule(**orjson.loads(data))
+
+
+def encode_entry(entry: JournalEntry) -> bytes:
+    return orjson.dumps(entry._asdict())
+
+
+def decode_entry(data: bytes) -> JournalEntry:
+    return JournalEntry(**orjson.loads(data))
+
+
+def encode_clock(state: ClockState) -> bytes:
+    return orjson.dumps(asdict(state))
+
+
+def decode_clock(data: bytes) -> ClockState:
+    return ClockState(**orjson.loads(data))
+
+
+def encode_timer(timer: Timer) -> bytes:
+    return orjson.dumps(timer._asdict())
+
+
+def decode_timer(data: bytes) -> Timer:
+    return Timer(**orjson.loads(data))

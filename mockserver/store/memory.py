@@ -1,0 +1,204 @@
+"""The embedded store: plain dicts and a heap in this process (the default, and the fastest).
+
+Store layer.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import deque
+from collections.abc import Sequence
+
+from mockserver.engine import faults, limits
+from mockserver.engine.clock import ClockState
+from mockserver.engine.deliveries import Delivery
+from mockserver.engine.faults import FaultRule
+from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
+from mockserver.engine.journal import JournalEntry
+from mockserver.engine.tasks import Task
+from mockserver.engine.timers import Timer
+
+DEFAULT_JOURNAL_LIMIT = 100_000
+
+
+class MemoryStore:
+    def __init__(self, journal_limit: int = DEFAULT_JOURNAL_LIMIT) -> None:
+        self._journal_limit = journal_limit
+        self._clock: ClockState | None = None
+        self._clear()
+
+    def _clear(self) -> None:
+        self._tasks: dict[str, Task] = {}  # insertion order is creation order
+        self._by_media: dict[str, str] = {}
+        self._spent: dict[str, float] = {}
+        self._windows: dict[str | None, limits.Window] = {}
+        self._rules: list[FaultRule] = []
+        self._journal: deque[JournalEntry] = deque(maxlen=self._journal_limit)
+        self._journal_seq = 0
+        self._deliveries: dict[str, Delivery] = {}
+        self._timers: list[tuple[float, int, Timer]] = []
+        self._timer_seq = itertools.count()
+        self._numbers: dict[str, int] = {}
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def reset(self, clock: ClockState) -> None:
+        self._clear()
+        self._clock = clock
+
+    async def load_clock(self) -> ClockState | None:
+        return self._clock
+
+    async def save_clock(self, state: ClockState) -> ClockState:
+        if self._clock is None or state.version >= self._clock.version:
+            self._clock = state
+        return self._clock
+
+    async def reserve(self, purpose: str, count: int) -> int:
+        first = self._numbers.get(purpose, 0) + 1
+        self._numbers[purpose] = first + count - 1
+        return first
+
+    # -- requests and tasks ------------------------------------------------------------
+
+    def _admit(self, gate: Gate) -> Admission:
+        if self._rules:
+            rule, self._rules = faults.take(self._rules, gate.operation, gate.key)
+            if rule is not None:
+                return Admission(rule=rule)
+        if gate.limited and gate.per_minute > 0:
+            window, wait = limits.hit(self._windows.get(gate.key), gate.now, gate.per_minute)
+            self._windows[gate.key] = window
+            if wait is not None:
+                return Admission(wait=wait)
+        return ADMITTED
+
+    async def admit(self, gate: Gate) -> Admission:
+        return self._admit(gate)
+
+    async def read_task(self, gate: Gate, task_id: str) -> tuple[Admission, Task | None]:
+        admission = self._admit(gate)
+        return admission, (self._tasks.get(task_id) if admission is ADMITTED else None)
+
+    async def insert_task(
+        self, gate: Gate, task: Task, balance: float | None, timers: Sequence[Timer]
+    ) -> tuple[Admission, Insert]:
+        admission = self._admit(gate)
+        if admission is not ADMITTED:
+            return admission, Insert.REFUSED
+        if task.id in self._tasks:
+            return admission, Insert.TAKEN
+        spent = self._spent.get(task.owner, 0.0)
+        if balance is not None and spent + task.credits > balance:
+            return admission, Insert.NO_CREDITS
+        self._spent[task.owner] = spent + task.credits
+        self._tasks[task.id] = task
+        self._by_media[task.media_token] = task.id
+        self._push(timers)
+        return admission, Insert.DONE
+
+    async def task(self, task_id: str) -> Task | None:
+        return self._tasks.get(task_id)
+
+    async def task_by_media(self, token: str) -> Task | None:
+        task_id = self._by_media.get(token)
+        return None if task_id is None else self._tasks.get(task_id)
+
+    async def swap_task(self, old: Task, new: Task) -> bool:
+        if self._tasks.get(old.id) != old:
+            return False
+        self._tasks[old.id] = new
+        return True
+
+    async def tasks(self, provider: str | None, after: int, limit: int) -> list[Task]:
+        found: list[Task] = []
+        for task in self._tasks.values():
+            if task.number > after and (provider is None or task.provider == provider):
+                found.append(task)
+                if len(found) >= limit:
+                    break
+        return found
+
+    async def count_tasks(self) -> int:
+        return len(self._tasks)
+
+    async def prune(self, created_by: float) -> int:
+        doomed = []
+        for task in self._tasks.values():  # oldest first: stop at the first to keep
+            if task.created_at > created_by:
+                break
+            doomed.append(task)
+        for task in doomed:
+            del self._tasks[task.id]
+            self._by_media.pop(task.media_token, None)
+        stale = [d.id for d in self._deliveries.values() if d.created_at <= created_by]
+        for delivery_id in stale:
+            del self._deliveries[delivery_id]
+        return len(doomed)
+
+    async def spent(self, key: str) -> float:
+        return self._spent.get(key, 0.0)
+
+    # -- fault rules -------------------------------------------------------------------
+
+    async def add_rule(self, rule: FaultRule) -> None:
+        self._rules = [*self._rules, rule]
+
+    async def rules(self) -> list[FaultRule]:
+        return list(self._rules)
+
+    async def clear_rules(self) -> None:
+        self._rules = []
+
+    # -- the journal -------------------------------------------------------------------
+
+    async def record(self, entry: JournalEntry) -> JournalEntry:
+        self._journal_seq += 1
+        entry = entry._replace(seq=self._journal_seq)
+        self._journal.append(entry)
+        return entry
+
+    async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]:
+        return [entry for entry in self._journal if entry.matches(provider, operation)]
+
+    # -- callback deliveries -----------------------------------------------------------
+
+    async def put_delivery(self, delivery: Delivery, timers: Sequence[Timer]) -> None:
+        self._deliveries[delivery.id] = delivery
+        self._push(timers)
+
+    async def delivery(self, delivery_id: str) -> Delivery | None:
+        return self._deliveries.get(delivery_id)
+
+    async def deliveries(self) -> list[Delivery]:
+        return list(self._deliveries.values())
+
+    async def swap_delivery(self, old: Delivery, new: Delivery, timers: Sequence[Timer]) -> bool:
+        if self._deliveries.get(old.id) != old:
+            return False
+        self._deliveries[old.id] = new
+        self._push(timers)
+        return True
+
+    # -- timers ------------------------------------------------------------------------
+
+    def _push(self, timers: Sequence[Timer]) -> None:
+        for timer in timers:
+            heapq.heappush(self._timers, (timer.when, next(self._timer_seq), timer))
+
+    async def schedule(self, timers: Sequence[Timer]) -> None:
+        self._push(timers)
+
+    async def next_due(self) -> float | None:
+        return self._timers[0][0] if self._timers else None
+
+    async def claim_due(self, now: float, limit: int) -> list[Timer]:
+        claimed: list[Timer] = []
+        while self._timers and self._timers[0][0] <= now and len(claimed) < limit:
+            claimed.append(heapq.heappop(self._timers)[2])
+        return claimed

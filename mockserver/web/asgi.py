@@ -1,0 +1,79 @@
+"""The fake as one ASGI app: the compiled route table in front of the endpoints, the lifespan
+of the runtime, and router-level answers (404, 405) in the envelope of the API that owns the
+path.
+
+Web layer. `app.state.mock` is the `Fake` (engine, runtime, registry) for tests.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from starlette.types import Receive, Scope, Send
+
+from mockserver.fake import Fake
+from mockserver.web.conformance import Conformance
+from mockserver.web.errors import ApiError, error_response
+from mockserver.web.pipeline import SCOPE_ROUTE, Api, bearer, journal
+from mockserver.web.routes import Router
+
+
+class MockApp:
+    def __init__(self, fake: Fake, router: Router, conformance: Conformance | None = None) -> None:
+        self.fake, self.router, self.conformance = fake, router, conformance
+        self.state = SimpleNamespace(mock=fake)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if self.conformance is not None:
+                await self.conformance(self._http, scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await send({"type": "websocket.close", "code": 1000})
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self.router.match(scope["method"], scope["path"])
+        if found.endpoint is not None:
+            scope["path_params"] = found.params
+            await found.endpoint(scope, receive, send)
+            return
+        owner = found.owner or self.router.fallback
+        await self._miss(owner, scope, receive, send, found.allowed)
+
+    async def _miss(
+        self, api: Api, scope: Scope, receive: Receive, send: Send, allowed: tuple[str, ...]
+    ) -> None:
+        """No route: 405 (with `Allow`) where the path is served for other methods, else 404."""
+        fake = self.fake
+        await fake.runtime.ensure_started()
+        scope[SCOPE_ROUTE] = (api.slug, None)
+        error = ApiError(405 if allowed else 404)
+        response = error_response(
+            scope, None, api.dialect, error, fake.settings.retry_after, fake.engine.clock
+        )
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+        if api.journaled:
+            key = bearer(next((v for k, v in scope["headers"] if k == b"authorization"), None))
+            await journal(fake, scope, api.slug, None, key, response.status_code)
+        await response(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        runtime = self.fake.runtime
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await runtime.start()
+                except Exception as error:
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await runtime.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

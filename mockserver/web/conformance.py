@@ -1,0 +1,85 @@
+"""Response conformance: check every answer the fake sends against its spec (a test hook).
+
+Web layer. Enabled by `Settings.check_responses` (the test suite turns it on for every app);
+a violation is kept in `Fake.violations` and logged at ERROR on `mockserver.conformance`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import jsonschema_rs
+from starlette.types import Message, Receive, Scope, Send
+
+from mockserver.spec import Spec, problems
+from mockserver.web.pipeline import SCOPE_ROUTE, Api
+
+logger = logging.getLogger("mockserver.conformance")
+# Each API's error schema, for answers no operation documents (router-level 404/405/500).
+ERROR_SCHEMA = {"control": "ControlError", "files": "ControlError"}
+DEFAULT_ERROR_SCHEMA = "ErrorResponse"
+
+
+class Conformance:
+    def __init__(self, apis: Mapping[str, Api], violations: list[str]) -> None:
+        self.apis, self.violations = apis, violations
+        self._errors = {
+            slug: _validator(api.spec, ERROR_SCHEMA.get(slug, DEFAULT_ERROR_SCHEMA))
+            for slug, api in apis.items()
+        }
+
+    async def __call__(self, app: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        status, content_type, chunks = 0, "", []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, content_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = dict(message.get("headers", []))
+                content_type = headers.get(b"content-type", b"").decode()
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await app(scope, receive, capture)
+        problem = self.check(scope, status, content_type, b"".join(chunks))
+        if problem:
+            self.violations.append(problem)
+            logger.error("contract violation: %s", problem)
+
+    def check(self, scope: Scope, status: int, content_type: str, body: bytes) -> str | None:
+        where = f"{scope['method']} {scope['path']} -> {status}"
+        slug, op_id = scope.get(SCOPE_ROUTE, (None, None))
+        api = self.apis.get(slug) if slug is not None else None
+        if api is None:
+            return None if content_type.startswith("application/json") else f"{where}: not JSON"
+        op = api.spec.operations.get(op_id) if op_id else None
+        if op is None:
+            return _check_json(self._errors[slug], where, content_type, body)
+        response = op.responses.get(status)
+        if response is None:
+            return f"{where}: {op_id} does not document status {status}"
+        if response.validator is None or scope["method"] == "HEAD":
+            return None
+        return _check_json(response.validator, where, content_type, body)
+
+
+def _validator(spec: Spec, schema: str) -> jsonschema_rs.Validator:
+    components = spec.document.get("components", {})
+    return jsonschema_rs.validator_for(
+        {"$ref": f"#/components/schemas/{schema}", "components": components}, validate_formats=True
+    )
+
+
+def _check_json(validator: jsonschema_rs.Validator, where: str, content_type: str, body: bytes) -> str | None:
+    if not content_type.startswith("application/json"):
+        return f"{where}: content type {content_type!r}, not JSON"
+    try:
+        document: Any = json.loads(body)
+    except ValueError:
+        return f"{where}: body is not JSON"
+    errors = problems(validator, document)
+    return f"{where}: " + "; ".join(map(str, errors)) if errors else None

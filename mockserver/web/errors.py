@@ -1,0 +1,92 @@
+"""Errors become responses here, and only here: `ApiError` (an answer the request earned),
+domain errors through one table, and anything unexpected as the API's own 500.
+
+Web layer. Each API renders its bodies through its `Dialect` (the provider's error envelope).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from starlette.responses import Response
+
+from mockserver.engine import (
+    Clock,
+    EngineError,
+    FaultFired,
+    InsufficientCredits,
+    RateLimited,
+    TaskAlreadyFinished,
+    TaskForbidden,
+    TaskNotFound,
+)
+from mockserver.spec import FieldError, Operation
+
+logger = logging.getLogger("mockserver.errors")
+Scope = MutableMapping[str, Any]
+
+
+@dataclass(eq=False)
+class ApiError(Exception):
+    """An error answer; the API's dialect turns it into the provider's exact body."""
+
+    status: int
+    param: str | None = None
+    errors: tuple[FieldError, ...] = ()
+    retry_after: int | None = None
+    message: str | None = None  # the control plane's own words
+
+
+class Dialect(Protocol):
+    """How one API words its errors."""
+
+    foreign_task_status: int  # a task of another key: evolink says 403, aimlapi 404
+
+    def render(self, scope: Scope, op: Operation | None, error: ApiError) -> Response: ...
+
+    def invalid(self, op: Operation, errors: list[FieldError], where: str) -> ApiError:
+        """The answer to a request that breaks the spec (`where`: body, query, path, header)."""
+
+
+def credits_status(op: Operation | None) -> int:
+    """Out of credits: 402 where the operation documents it (evolink), else 403 (aimlapi)."""
+    return 402 if op is not None and 402 in op.responses else 403
+
+
+def as_api_error(
+    error: EngineError, op: Operation | None, dialect: Dialect, retry_after: int, clock: Clock
+) -> ApiError:
+    """The one table from domain errors to answers (`retry_after`: of injected 429s)."""
+    if isinstance(error, TaskNotFound):
+        return ApiError(404)
+    if isinstance(error, TaskForbidden):
+        return ApiError(dialect.foreign_task_status)
+    if isinstance(error, InsufficientCredits):
+        return ApiError(credits_status(op))
+    if isinstance(error, RateLimited):
+        real = clock.real_seconds(error.wait)  # Retry-After is real seconds; a manual clock's are fake
+        return ApiError(429, retry_after=max(1, math.ceil(error.wait if real is None else real)))
+    if isinstance(error, FaultFired):
+        rule = error.rule
+        return ApiError(
+            rule.status, retry_after=rule.retry_after if rule.retry_after is not None else retry_after
+        )
+    if isinstance(error, TaskAlreadyFinished):
+        return ApiError(409)
+    return ApiError(500)
+
+
+def error_response(
+    scope: Scope, op: Operation | None, dialect: Dialect, error: BaseException, retry_after: int, clock: Clock
+) -> Response:
+    """Any exception raised while answering, as the API's own error body."""
+    if isinstance(error, EngineError):
+        error = as_api_error(error, op, dialect, retry_after, clock)
+    elif not isinstance(error, ApiError):
+        logger.error("unexpected error on %s %s", scope.get("method"), scope.get("path"), exc_info=error)
+        error = ApiError(500)
+    return dialect.render(scope, op, error)
