@@ -14,7 +14,7 @@ from typing import Any
 
 import schemathesis
 
-from contracts.specs import error_validator, pointer
+from contracts.specs import error_validator, id_pointer, pointer
 from mockserver.engine import TaskStatus
 from mockserver.providers import Provider
 
@@ -32,6 +32,7 @@ class LifecycleChecks:
         self.order = provider.status_order()
         self.completed = provider.status_words[TaskStatus.SUCCEEDED]
         self._errors = error_validator(provider)
+        self._id = id_pointer(provider)
         self._seen: dict[str, tuple[int, int]] = {}  # task id -> (status rank, progress)
 
     def all(self) -> list[Any]:
@@ -57,48 +58,48 @@ class LifecycleChecks:
             )
         return True
 
-    def _task_body(self, response: schemathesis.Response) -> dict[str, Any] | None:
+    def _task(self, response: schemathesis.Response) -> tuple[str, str, dict[str, Any]] | None:
+        """(task id, status word, body) of a 2xx answer that shows a task."""
         if not 200 <= response.status_code < 300:
             return None
         body = _json(response)
-        if not isinstance(body, dict) or "status" not in body or "id" not in body:
+        task_id, status = pointer(body, self._id), pointer(body, self.provider.status_pointer)
+        if task_id is None or status is None:
             return None
-        return body
+        return str(task_id), str(status), body
 
     def lifecycle_moves_forward(
         self, ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
     ) -> bool | None:
         """A task's status never moves back and its progress never falls."""
-        body = self._task_body(response)
-        if body is None:
+        found = self._task(response)
+        if found is None:
             return None
-        rank = self.order.get(str(body["status"]))
+        task_id, status, body = found
+        rank = self.order.get(status)
         if rank is None:
-            raise AssertionError(f"unknown {self.provider.slug} status {body['status']!r}")
+            raise AssertionError(f"unknown {self.provider.slug} status {status!r}")
         progress_pointer = self.provider.progress_pointer
         progress = int((pointer(body, progress_pointer) if progress_pointer else 0) or 0)
-        before = self._seen.get(str(body["id"]))
-        if before is not None:
-            if rank < before[0]:
-                raise AssertionError(f"task {body['id']} moved back to {body['status']!r}")
-            if progress < before[1]:
-                raise AssertionError(f"task {body['id']} progress fell from {before[1]} to {progress}")
-        self._seen[str(body["id"])] = (
-            max(rank, before[0] if before else 0),
-            max(progress, before[1] if before else 0),
-        )
+        before = self._seen.get(task_id, (0, 0))
+        if rank < before[0]:
+            raise AssertionError(f"task {task_id} moved back to {status!r}")
+        if progress < before[1]:
+            raise AssertionError(f"task {task_id} progress fell from {before[1]} to {progress}")
+        self._seen[task_id] = (max(rank, before[0]), max(progress, before[1]))
         return True
 
     def result_exactly_when_completed(
         self, ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
     ) -> bool | None:
         """The result URL is present exactly when the task is completed."""
-        body = self._task_body(response)
-        if body is None:
+        found = self._task(response)
+        if found is None:
             return None
-        completed = body["status"] == self.completed
+        task_id, status, body = found
+        completed = status == self.completed
         has_result = bool(pointer(body, self.provider.result_pointer))
         if completed != has_result:
             what = "no result" if completed else "a result"
-            raise AssertionError(f"{self.provider.slug} task {body['id']} is {body['status']!r} with {what}")
+            raise AssertionError(f"{self.provider.slug} task {task_id} is {status!r} with {what}")
         return True

@@ -14,7 +14,7 @@ from schemathesis import GenerationMode
 from mockserver.providers import PROVIDERS, Provider
 from mockserver.spec import read_document
 
-__all__ = ["PROVIDERS", "error_validator", "load_schema", "pointer"]
+__all__ = ["PROVIDERS", "error_validator", "id_pointer", "load_schema", "pointer"]
 
 
 def error_validator(provider: Provider) -> jsonschema_rs.Validator:
@@ -36,6 +36,22 @@ def pointer(document: Any, path: str) -> Any:
         else:
             return None
     return node
+
+
+def id_pointer(provider: Provider) -> str:
+    """Where a create's answer holds the task id: the spec's link from the create operation
+    to the retrieve operation says (`$response.body#/id`)."""
+    create = provider.spec().operations[provider.create_operation]
+    document = provider.spec().document
+    raw = document["paths"][create.path][create.method.lower()]["responses"]
+    for code, response in raw.items():
+        for link in (response.get("links") or {}).values():
+            if code.startswith("2") and link.get("operationId") == provider.retrieve_operation:
+                expression = next(iter(link["parameters"].values()))
+                return str(expression).removeprefix("$response.body#")
+    raise LookupError(
+        f"{provider.slug}: no link from {provider.create_operation} to {provider.retrieve_operation}"
+    )
 
 
 def load_schema(

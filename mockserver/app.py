@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.callbacks.guard import CallbackGuard, Resolver
+from mockserver.control import CONTROL, FILES
 from mockserver.control import handlers as control_handlers
 from mockserver.control.views import ControlDialect
 from mockserver.engine import Engine, Task, Timing, starting_state
@@ -30,8 +31,8 @@ from mockserver.web.routes import Router, snake
 if TYPE_CHECKING:
     import httpx
 
-CONTROL, FILES = "control", "files"
 FILE_OPERATION = "getResultVideo"
+CONTROL_ERROR = "ControlError"  # openapi/control.yaml's error envelope
 
 
 def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Handler]:
@@ -112,6 +113,7 @@ def create_app(
         operations=control_ops,
         journaled=False,
         guarded=False,
+        error_schema=CONTROL_ERROR,
     )
     files = Api(
         FILES,
@@ -120,6 +122,7 @@ def create_app(
         _handlers(control_handlers, [specs[CONTROL].operations[FILE_OPERATION]]),
         operations=frozenset({FILE_OPERATION}),
         guarded=False,
+        error_schema=CONTROL_ERROR,
     )
     apis += [control, files]
     router = Router(apis, lambda api, op: Endpoint(api, op, api.handlers[op.id], fake), fallback=control)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -48,9 +48,15 @@ def make_settings(**overrides: Any) -> Settings:
     return Settings(**values)
 
 
+# A factory of the store apps get when a test names none (tests/providers runs each store).
+default_store: Callable[[], Any] | None = None
+
+
 def make_app(
     *, resolver: Any = None, callback_transport: Any = None, store: Any = None, **overrides: Any
 ) -> Any:
+    if store is None and default_store is not None:
+        store = default_store()
     return create_app(
         make_settings(**overrides), resolver=resolver, callback_transport=callback_transport, store=store
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import FileResponse, Response
 
+from mockserver.control import FILES
 from mockserver.control.views import clock_view, rule_view, task_view
 from mockserver.engine import Failure, Task, TaskAlreadyFinished, TaskNotFound, TaskStatus
 from mockserver.engine.ids import fingerprint
@@ -20,11 +21,13 @@ from mockserver.web.responses import json_response
 EVERY_TASK = 2**62  # until the listing is paginated
 
 
-def _known_provider(call: Call, name: str = "provider") -> str | None:
-    slug = call.params.get(name)
-    if slug is not None and slug not in call.fake.providers:
-        known = ", ".join(call.fake.providers)
-        raise ApiError(400, param=name, errors=(FieldError(name, f"{slug!r} is not one of {known}"),))
+def _known_provider(call: Call, *also: str) -> str | None:
+    """The `provider` filter, if given: a slug of the registry (or one of `also`)."""
+    slug = call.params.get("provider")
+    known = [*call.fake.providers, *also]
+    if slug is not None and slug not in known:
+        detail = f"{slug!r} is not one of {', '.join(known)}"
+        raise ApiError(400, param="provider", errors=(FieldError("provider", detail),))
     return slug
 
 
@@ -125,7 +128,7 @@ async def clear_faults(call: Call) -> Response:
 
 
 async def list_requests(call: Call) -> Response:
-    entries = await call.engine.journal(call.params.get("provider"), call.params.get("operation"))
+    entries = await call.engine.journal(_known_provider(call, FILES), call.params.get("operation"))
     return json_response({"requests": [e.to_dict() for e in entries]})
 
 

@@ -24,6 +24,9 @@ RenderCallback = Callable[[Task, Snapshot, str], dict[str, Any]]  # (task, snaps
 
 @dataclass(frozen=True, eq=False)
 class Provider:
+    """A provider API. Its spec names its error envelope `components.schemas.ErrorResponse`,
+    and links its create operation's answer to its retrieve operation (the task id)."""
+
     slug: str
     spec_file: Path  # its OpenAPI 3.1 document
     handlers: ModuleType  # the handler of operation `createThing` is its function `create_thing`
@@ -40,6 +43,7 @@ class Provider:
     # The real service's base URLs by name (the pytest plugin routes their hosts to the fake;
     # a path such as a mirror's `/apiv1` is one of the mounts).
     base_urls: Mapping[str, str] = field(default_factory=dict)
+    status_pointer: str = "/status"  # JSON pointer to the status word in a task body
     progress_pointer: str | None = None  # JSON pointer to a 0-100 progress, where it reports one
     render_callback: RenderCallback | None = None  # its callback body, if it calls back
     # JSON pointers removed from the spec when callbacks to local receivers are allowed.

@@ -18,18 +18,13 @@ from mockserver.spec import Spec, problems
 from mockserver.web.pipeline import SCOPE_ROUTE, Api
 
 logger = logging.getLogger("mockserver.conformance")
-# Each API's error schema, for answers no operation documents (router-level 404/405/500).
-ERROR_SCHEMA = {"control": "ControlError", "files": "ControlError"}
-DEFAULT_ERROR_SCHEMA = "ErrorResponse"
 
 
 class Conformance:
     def __init__(self, apis: Mapping[str, Api], violations: list[str]) -> None:
         self.apis, self.violations = apis, violations
-        self._errors = {
-            slug: _validator(api.spec, ERROR_SCHEMA.get(slug, DEFAULT_ERROR_SCHEMA))
-            for slug, api in apis.items()
-        }
+        # Answers no operation documents (router-level 404/405/500) carry the API's envelope.
+        self._errors = {slug: _validator(api.spec, api.error_schema) for slug, api in apis.items()}
 
     async def __call__(self, app: Any, scope: Scope, receive: Receive, send: Send) -> None:
         status, content_type, chunks = 0, "", []

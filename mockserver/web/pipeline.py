@@ -54,6 +54,7 @@ class Api:
     journaled: bool = True
     guarded: bool = True  # injected faults, auth and the rate limit (the provider APIs)
     accepts_failure: Callable[[str], bool] | None = None  # codes a planned failure may name
+    error_schema: str = "ErrorResponse"  # the spec's error envelope, in components.schemas
 
     def served(self) -> list[Operation]:
         return [

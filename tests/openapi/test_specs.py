@@ -12,7 +12,7 @@ from openapi_spec_validator import validate
 
 from mockserver.spec import SPEC_NAMES, read_document
 
-VENDOR_DIR = Path(__file__).resolve().parents[2] / "shared" / "vendor-specs"
+VENDOR_DIR = Path(__file__).resolve().parents[3] / "shared" / "vendor-specs"
 needs_vendor = pytest.mark.skipif(
     not VENDOR_DIR.is_dir(),
     reason=f"vendor OpenAPI files not found at {VENDOR_DIR} (only the team's workspace has ../shared)",

@@ -1,0 +1,169 @@
+"""EvoLink: every documented error status, by every trigger, with the exact documented body of each
+operation, in both documented styles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.helpers import (
+    AUTH,
+    EVOLINK_CREATE,
+    client,
+    evolink_body,
+    make_app,
+)
+
+pytestmark = pytest.mark.anyio
+
+# The seed document's bodies, copied by hand (createVideoGeneration).
+SEED_CREATE = {
+    400: {"code": 400, "message": "Invalid request parameter", "type": "invalid_request_error"},
+    401: {"code": 401, "message": "Invalid or expired token", "type": "authentication_error"},
+    402: {
+        "code": 402,
+        "message": "Insufficient quota",
+        "type": "insufficient_quota_error",
+        "fallback_suggestion": "https://ai.odkkk.com/apiv1/dashboard/billing",
+    },
+    403: {
+        "code": 403,
+        "message": "Access denied for this model",
+        "type": "permission_error",
+        "param": "model",
+    },
+    404: {
+        "code": 404,
+        "message": "Specified model not found",
+        "type": "not_found_error",
+        "param": "model",
+        "fallback_suggestion": "kling-o1-image-to-video",
+    },
+    429: {
+        "code": 429,
+        "message": "Rate limit exceeded",
+        "type": "rate_limit_error",
+        "fallback_suggestion": "retry after 60 seconds",
+    },
+    500: {
+        "code": 500,
+        "message": "Internal server error",
+        "type": "internal_server_error",
+        "fallback_suggestion": "try again later",
+    },
+    502: {
+        "code": 502,
+        "message": "Upstream AI service unavailable",
+        "type": "upstream_error",
+        "fallback_suggestion": "try different model",
+    },
+    503: {
+        "code": 503,
+        "message": "Service temporarily unavailable",
+        "type": "service_unavailable_error",
+        "fallback_suggestion": "retry after 30 seconds",
+    },
+}
+# EvoLink's task-query page of the same era (getTaskDetail).
+SEED_QUERY = {
+    **SEED_CREATE,
+    400: {
+        "code": 400,
+        "message": "Invalid task ID format",
+        "type": "invalid_request_error",
+        "param": "task_id",
+    },
+    403: {"code": 403, "message": "Access denied", "type": "permission_error"},
+    404: {"code": 404, "message": "Task not found or expired", "type": "not_found_error", "param": "task_id"},
+    502: {
+        "code": 502,
+        "message": "Upstream service error",
+        "type": "upstream_error",
+        "fallback_suggestion": "try again later",
+    },
+}
+EVOLINK_STATUSES = [400, 401, 402, 403, 404, 429, 500, 502, 503]
+TRIGGERS = ["header", "prompt", "rule"]
+
+
+async def _trigger(
+    http: httpx.AsyncClient,
+    trigger: str,
+    op: str,
+    status: int,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> httpx.Response:
+    headers = dict(AUTH)
+    if trigger == "header":
+        headers["X-Mock-Fault"] = str(status)
+    elif trigger == "prompt":
+        assert body is not None
+        body = {**body, "prompt": f"{body['prompt']} [mock:fault={status}]"}
+    else:
+        rule = await http.post("/__mock/faults", json={"operation": op, "status": status, "count": 1})
+        assert rule.status_code == 201, rule.text
+    response = await http.request(method, path, headers=headers, json=body)
+    if trigger == "rule":  # the rule is spent: the next request is answered normally
+        again = await http.request(method, path, headers=AUTH, json=body)
+        assert again.status_code < 400, again.text
+    return response
+
+
+@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("status", EVOLINK_STATUSES)
+async def test_evolink_create_answers_every_documented_status_with_the_seed_body(
+    trigger: str, status: int
+) -> None:
+    async with client(make_app()) as http:
+        response = await _trigger(
+            http, trigger, "createVideoGeneration", status, "POST", EVOLINK_CREATE, evolink_body()
+        )
+    assert response.status_code == status
+    assert response.json() == {"error": SEED_CREATE[status]}
+    if status == 429:
+        assert response.headers["retry-after"] == "1"
+
+
+@pytest.mark.parametrize("trigger", ["header", "rule"])  # a GET has no prompt
+@pytest.mark.parametrize("status", EVOLINK_STATUSES)
+async def test_evolink_task_query_answers_every_documented_status_with_its_own_body(
+    trigger: str, status: int
+) -> None:
+    async with client(make_app()) as http:
+        task = (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).json()
+        response = await _trigger(
+            http, trigger, "getTaskDetail", status, "GET", f"/v1/tasks/{task['id']}", None
+        )
+    assert response.status_code == status
+    assert response.json() == {"error": SEED_QUERY[status]}
+
+
+async def test_evolink_current_style_uses_string_codes_for_each_operation() -> None:
+    async with client(make_app(evolink_errors="current")) as http:
+        unauthorized = await http.post(EVOLINK_CREATE, json=evolink_body())
+        missing = await http.get("/v1/tasks/task-unified-1767225600-aaaaaaaa", headers=AUTH)
+        bad_id = await http.get("/v1/tasks/nope", headers=AUTH)
+    assert unauthorized.json() == {
+        "error": {
+            "code": "unauthorized",
+            "message": "Invalid or expired token",
+            "type": "authentication_error",
+        }
+    }
+    assert missing.json() == {
+        "error": {
+            "code": "task_not_found",
+            "message": "The requested task could not be found",
+            "type": "invalid_request_error",
+        }
+    }
+    assert bad_id.json()["error"] == {
+        "code": "invalid_task_id",
+        "type": "invalid_request_error",
+        "message": "Invalid task ID format, must start with 'task-unified-'",
+        "param": "task_id",
+    }
