@@ -14,34 +14,35 @@ import time
 import httpx
 
 from mockserver import Settings, create_app
-from mockserver.engine import Engine, ManualClock, TaskStatus
+from mockserver.engine import Engine, NewTask, Task, TaskStatus, starting_state
+from mockserver.engine.ids import fingerprint
 from mockserver.providers.evolink.wire import new_task_id
+from mockserver.store.memory import MemoryStore
 
 TASKS = 100_000
 APP_TASKS = 5_000
 BODY = {"model": "kling-o1-image-to-video", "prompt": "A cat", "image_urls": ["https://example.com/a.jpg"]}
 
 
-def engine_lifecycles(count: int) -> float:
-    engine = Engine(ManualClock(1_767_225_600.0), seed=1, keys=("k",))
+async def engine_lifecycles(count: int) -> float:
+    """Create, complete (each with a callback URL, so each has a timed end event) and read back."""
+    engine = Engine(MemoryStore(), starting_state("manual", 1.0, 1_767_225_600.0), seed=1, keys=("k",))
+    key = fingerprint("k")
     ended = 0
 
-    def on_end(task: object) -> None:
+    async def on_end(task: Task) -> None:
         nonlocal ended
         ended += 1
 
     engine.on_task_end(on_end)
+    new = NewTask("evolink", "m", 5, "16:9", 7, new_task_id, callback_url="https://hooks.example.com/done")
     start = time.perf_counter()
-    tasks = [
-        engine.create(
-            provider="evolink", key="k", model="m", duration=5, aspect_ratio="16:9", make_id=new_task_id
-        )
-        for _ in range(count)
-    ]
-    engine.advance(80)
-    completed = sum(
-        1 for task in tasks if engine.observe(engine.get(task.id, key="k")).status is TaskStatus.SUCCEEDED
-    )
+    tasks = [await engine.create(engine.gate("create", key, True), new) for _ in range(count)]
+    await engine.advance(80)
+    gate = engine.gate("get", key, True)
+    completed = 0
+    for task in tasks:
+        completed += engine.observe(await engine.get(gate, task.id)).status is TaskStatus.SUCCEEDED
     elapsed = time.perf_counter() - start
     assert completed == count == ended, (completed, ended)
     return elapsed
@@ -64,7 +65,7 @@ async def app_lifecycles(count: int) -> float:
 
 
 def main() -> None:
-    engine_seconds = engine_lifecycles(TASKS)
+    engine_seconds = asyncio.run(engine_lifecycles(TASKS))
     app_seconds = asyncio.run(app_lifecycles(APP_TASKS))
     print(
         json.dumps(

@@ -1,4 +1,4 @@
-"""Callback delivery (D12): schedule on the fake's clock, failure rules, SSRF guard, journal.
+"""Callback delivery: schedule on the fake's clock, failure rules, SSRF guard, journal.
 
 No test opens a connection to anything but 127.0.0.1: DNS is an injected resolver and the
 network an injected transport, and `socket.connect` is watched to prove it.

@@ -19,7 +19,7 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.anyio
 
-# The AI/ML API's documented messages (A.6); 404 has none documented.
+# The AI/ML API's documented messages; 404 has none documented.
 AIMLAPI_MESSAGES = {
     400: "Body validation error",
     401: "This request requires a valid API key. You can create a new API key on the Billing page: "
