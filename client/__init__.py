@@ -3,6 +3,7 @@
 from client import EvolinkClient
 with EvolinkClient(api_key="...", base_url="http://127.0.0.1:8000") as videos:
     task = videos.generate("A cat walking", "https://example.com/cat.jpg", on_progress=print)
+    # or: videos.generate(VideoRequest("A cat walking", "https://example.com/cat.jpg", duration=10))
     videos.download(task, "cat.mp4")
 """
 
@@ -31,9 +32,8 @@ from client._exceptions import (
 from client._plans import PollSettings
 from client._retry import RetryPolicy
 from client._sync import AimlapiClient, EvolinkClient, SyncClient
-from client.callbacks import CallbackReceiver
-from client.evolink import parse_callback
-from client.types import Status, VideoTask
+from client.callbacks import CallbackReceiver, parse_callback
+from client.types import Status, VideoOptions, VideoRequest, VideoTask
 
 __all__ = [
     "APIConnectionError",
@@ -64,6 +64,8 @@ __all__ = [
     "SyncClient",
     "TaskFailedError",
     "VideoGenError",
+    "VideoOptions",
+    "VideoRequest",
     "VideoTask",
     "WaitTimeoutError",
     "parse_callback",

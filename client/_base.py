@@ -1,5 +1,6 @@
-"""What the sync and async clients share: configuration (arguments, then the environment)
-and the plans for each verb. The drivers in `_sync.py` / `_async.py` only run the plans.
+"""What the sync and async clients share: configuration (arguments, then the environment),
+the verbs' arguments as one VideoRequest, and the plans for each verb. The drivers in
+`_sync.py` / `_async.py` only run the plans.
 
 Client layer: no I/O here.
 """
@@ -10,43 +11,25 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
 from client._exceptions import VideoGenError
-from client._images import Image
-from client._plans import HttpRequest, Plan, PollSettings, ProviderApi, fetch, send, wait
+from client._plans import HttpRequest, Plan, PollSettings, fetch, send, wait
+from client._providers import PROVIDERS, Provider
 from client._retry import RetryPolicy
-from client.types import VideoTask
+from client.types import VideoRequest, VideoTask
 
 USER_AGENT = "videogen-client/0.1"
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-
-class Provider(ProviderApi, Protocol):
-    default_base_url: str
-    env_key: str
-    env_base: str
-
-    def base_url(self, base_url: str) -> str: ...
-
-    def create_request(
-        self,
-        *,
-        prompt: str,
-        image: Image,
-        last_image: Image | None = None,
-        duration: int = 5,
-        aspect_ratio: str | None = None,
-        callback_url: str | None = None,
-    ) -> HttpRequest: ...
+OnProgress = Callable[[VideoTask], None]
 
 
 class BaseClient:
     def __init__(
         self,
-        api: Provider,
+        api: Provider | str,
         *,
         api_key: str | None = None,
         base_url: str | None = None,
@@ -54,6 +37,7 @@ class BaseClient:
         poll: PollSettings | None = None,
         monotonic: Callable[[], float] | None = None,
     ) -> None:
+        api = provider_named(api) if isinstance(api, str) else api
         self._api = api
         key = api_key or os.environ.get(api.env_key)
         if not key:
@@ -77,8 +61,8 @@ class BaseClient:
             "User-Agent": USER_AGENT,
         }
 
-    def _create_plan(self, **arguments: Any) -> Plan[VideoTask]:
-        response = yield from send(self._api.create_request(**arguments), self.retry, now=self._now)
+    def _create_plan(self, request: VideoRequest) -> Plan[VideoTask]:
+        response = yield from send(self._api.create_request(request), self.retry, now=self._now)
         return self._api.parse_task(response.json())
 
     def _get_plan(self, task_id: str) -> Plan[VideoTask]:
@@ -87,8 +71,8 @@ class BaseClient:
     def _wait_plan(self, task_id: str, **options: Any) -> Plan[VideoTask]:
         return (yield from wait(self._api, task_id, self.retry, self.poll, now=self._now, **options))
 
-    def _generate_plan(self, wait_options: dict[str, Any], **arguments: Any) -> Plan[VideoTask]:
-        task = yield from self._create_plan(**arguments)
+    def _generate_plan(self, request: VideoRequest, **wait_options: Any) -> Plan[VideoTask]:
+        task = yield from self._create_plan(request)
         return (yield from self._wait_plan(task.id, **wait_options))
 
     def _download_plan(self, source: VideoTask | str, path: str | os.PathLike[str]) -> Plan[Path]:
@@ -98,6 +82,24 @@ class BaseClient:
         target = Path(path)
         yield from send(HttpRequest("GET", url, stream_to=target), self.retry, now=self._now)
         return target
+
+
+def provider_named(name: str) -> Provider:
+    """A registered provider by its name ("evolink", "aimlapi", ...)."""
+    if name not in PROVIDERS:
+        raise VideoGenError(f"unknown provider {name!r}: one of {', '.join(PROVIDERS)}")
+    return PROVIDERS[name]
+
+
+def video_request(arguments: tuple[Any, ...], options: dict[str, Any]) -> VideoRequest:
+    """What `create` and `generate` were given, as one VideoRequest: either a VideoRequest
+    alone, or the arguments of one. Building it with VideoRequest's own signature is what
+    refuses an unknown option, a missing image or a stray positional (TypeError)."""
+    if arguments and isinstance(arguments[0], VideoRequest):
+        if len(arguments) > 1 or options:
+            raise TypeError("a VideoRequest comes alone; change one with dataclasses.replace(request, ...)")
+        return arguments[0]
+    return VideoRequest(*arguments, **options)
 
 
 def task_id_of(task: VideoTask | str) -> str:

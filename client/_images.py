@@ -7,16 +7,14 @@ Client layer: reads local files, nothing else.
 from __future__ import annotations
 
 import base64
-import os
 import re
 from pathlib import Path
 
 from client._exceptions import InvalidImageError
+from client.types import Image
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024  # both providers: up to 10 MB
-Image = str | os.PathLike[str] | bytes
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w/+.-]+)?(?P<params>(;[^;,]*)*?);base64,(?P<data>.*)$", re.DOTALL)
-MIME_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 def sniff(data: bytes) -> str | None:

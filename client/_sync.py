@@ -9,16 +9,21 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack, overload
 
 import httpx
 
-from client._base import DEFAULT_TIMEOUT, BaseClient, Provider, partial_path, task_id_of
-from client._images import Image
+from client._base import (
+    DEFAULT_TIMEOUT,
+    BaseClient,
+    OnProgress,
+    partial_path,
+    task_id_of,
+    video_request,
+)
 from client._plans import HttpRequest, Outcome, Plan, Sleep
-from client.aimlapi import AimlapiApi
-from client.evolink import EvolinkApi
-from client.types import VideoTask
+from client._providers import Provider
+from client.types import Image, VideoOptions, VideoRequest, VideoTask
 
 T = TypeVar("T")
 
@@ -26,7 +31,7 @@ T = TypeVar("T")
 class SyncClient(BaseClient):
     def __init__(
         self,
-        api: Provider,
+        api: Provider | str,
         *,
         api_key: str | None = None,
         base_url: str | None = None,
@@ -41,26 +46,13 @@ class SyncClient(BaseClient):
         self._http = http_client or httpx.Client(timeout=timeout, transport=transport)
         self._sleep = sleep
 
-    def create(
-        self,
-        prompt: str,
-        image: Image,
-        *,
-        last_image: Image | None = None,
-        duration: int = 5,
-        aspect_ratio: str | None = None,
-        callback_url: str | None = None,
-    ) -> VideoTask:
-        return self._run(
-            self._create_plan(
-                prompt=prompt,
-                image=image,
-                last_image=last_image,
-                duration=duration,
-                aspect_ratio=aspect_ratio,
-                callback_url=callback_url,
-            )
-        )
+    @overload
+    def create(self, request: VideoRequest, /) -> VideoTask: ...
+    @overload
+    def create(self, prompt: str, image: Image, **options: Unpack[VideoOptions]) -> VideoTask: ...
+    def create(self, *arguments: Any, **options: Any) -> VideoTask:
+        """Start a task: `create(VideoRequest(...))`, or `create(prompt, image, duration=10, ...)`."""
+        return self._run(self._create_plan(video_request(arguments, options)))
 
     def get(self, task: VideoTask | str) -> VideoTask:
         return self._run(self._get_plan(task_id_of(task)))
@@ -70,7 +62,7 @@ class SyncClient(BaseClient):
         task: VideoTask | str,
         *,
         timeout: float | None = None,
-        on_progress: Callable[[VideoTask], None] | None = None,
+        on_progress: OnProgress | None = None,
         raise_on_failure: bool = True,
     ) -> VideoTask:
         """Poll until the task finishes; TaskFailedError if it failed, WaitTimeoutError at the deadline."""
@@ -80,30 +72,30 @@ class SyncClient(BaseClient):
             )
         )
 
+    @overload
+    def generate(
+        self, request: VideoRequest, /, *, timeout: float | None = None, on_progress: OnProgress | None = None
+    ) -> VideoTask: ...
+    @overload
     def generate(
         self,
         prompt: str,
         image: Image,
         *,
-        last_image: Image | None = None,
-        duration: int = 5,
-        aspect_ratio: str | None = None,
-        callback_url: str | None = None,
         timeout: float | None = None,
-        on_progress: Callable[[VideoTask], None] | None = None,
+        on_progress: OnProgress | None = None,
+        **options: Unpack[VideoOptions],
+    ) -> VideoTask: ...
+    def generate(
+        self,
+        *arguments: Any,
+        timeout: float | None = None,
+        on_progress: OnProgress | None = None,
+        **options: Any,
     ) -> VideoTask:
-        """Create, then wait until finished."""
-        waiting = {"timeout": timeout, "on_progress": on_progress}
+        """Create (either call form of `create`), then wait until finished."""
         return self._run(
-            self._generate_plan(
-                waiting,
-                prompt=prompt,
-                image=image,
-                last_image=last_image,
-                duration=duration,
-                aspect_ratio=aspect_ratio,
-                callback_url=callback_url,
-            )
+            self._generate_plan(video_request(arguments, options), timeout=timeout, on_progress=on_progress)
         )
 
     def download(self, task: VideoTask | str, path: str | os.PathLike[str]) -> Path:
@@ -157,11 +149,11 @@ class AimlapiClient(SyncClient):
     """The AI/ML API (`AIML_API_KEY`, `AIML_API_BASE`)."""
 
     def __init__(self, api_key: str | None = None, **options: Any) -> None:
-        super().__init__(AimlapiApi(), api_key=api_key, **options)
+        super().__init__("aimlapi", api_key=api_key, **options)
 
 
 class EvolinkClient(SyncClient):
     """EvoLink or a white-label mirror (`EVOLINK_API_KEY`, `EVOLINK_BASE_URL`)."""
 
     def __init__(self, api_key: str | None = None, **options: Any) -> None:
-        super().__init__(EvolinkApi(), api_key=api_key, **options)
+        super().__init__("evolink", api_key=api_key, **options)

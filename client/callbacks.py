@@ -14,7 +14,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from client.evolink import parse_callback
+from client._providers.evolink import parse_callback
 from client.types import VideoTask
 
 MAX_BODY = 1024 * 1024

@@ -25,10 +25,15 @@ from client._exceptions import (
     WaitTimeoutError,
 )
 from client._plans import PollSettings
-from client._sync import AimlapiClient, EvolinkClient, SyncClient
-from client.types import VideoTask
+from client._providers import PROVIDERS
+from client._sync import SyncClient
+from client.types import VideoRequest, VideoTask
 
 EXIT_FAILED, EXIT_API, EXIT_TIMEOUT = 1, 3, 4
+DEFAULT_PROVIDER = "evolink"  # the one that reports progress and an ETA, so the bar moves
+# Help text from the registry, so that a new provider shows up without editing the options.
+KEY_VARIABLES = " / ".join(f"${api.env_key}" for api in PROVIDERS.values())
+DATA_URI_PROVIDERS = ", ".join(name for name, api in PROVIDERS.items() if api.accepts_data_uri)
 
 
 class Reporter:
@@ -74,8 +79,7 @@ class Reporter:
 
 def _client(provider: str, api_key: str | None, base_url: str | None, interval: float) -> SyncClient:
     poll = PollSettings(interval=interval, min_interval=min(1.0, interval))
-    cls = EvolinkClient if provider == "evolink" else AimlapiClient
-    return cls(api_key, base_url=base_url, poll=poll)
+    return SyncClient(PROVIDERS[provider], api_key=api_key, base_url=base_url, poll=poll)
 
 
 def _default_output(task: VideoTask) -> Path:
@@ -83,10 +87,14 @@ def _default_output(task: VideoTask) -> Path:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
-@click.option("--provider", type=click.Choice(["evolink", "aimlapi"]), default="evolink")
+@click.option("--provider", type=click.Choice(list(PROVIDERS)), default=DEFAULT_PROVIDER)
 @click.option("--prompt", required=True, help="What the video should show.")
-@click.option("--image", required=True, help="First frame: a URL, or a local file (aimlapi only).")
-@click.option("--last-image", default=None, help="Last frame: a URL, or a local file (aimlapi only).")
+@click.option(
+    "--image", required=True, help=f"First frame: a URL, or a local file ({DATA_URI_PROVIDERS} only)."
+)
+@click.option(
+    "--last-image", default=None, help=f"Last frame: a URL, or a local file ({DATA_URI_PROVIDERS} only)."
+)
 @click.option("--duration", type=click.Choice(["5", "10"]), default="5")
 @click.option(
     "--aspect-ratio", type=click.Choice(["16:9", "9:16", "1:1"]), default=None, help="evolink only."
@@ -95,7 +103,7 @@ def _default_output(task: VideoTask) -> Path:
 @click.option(
     "--base-url", default=None, help="e.g. http://127.0.0.1:8000 for the fake [default: the provider]."
 )
-@click.option("--api-key", default=None, help="[default: $EVOLINK_API_KEY / $AIML_API_KEY]")
+@click.option("--api-key", default=None, help=f"[default: {KEY_VARIABLES}]")
 @click.option(
     "-o",
     "--output",
@@ -125,12 +133,14 @@ def main(
     try:
         with _client(provider, api_key, base_url, interval) as videos:
             task = videos.create(
-                prompt,
-                image,
-                last_image=last_image,
-                duration=int(duration),
-                aspect_ratio=aspect_ratio,
-                callback_url=callback_url,
+                VideoRequest(
+                    prompt,
+                    image,
+                    last_image=last_image,
+                    duration=int(duration),
+                    aspect_ratio=aspect_ratio,
+                    callback_url=callback_url,
+                )
             )
             console.print(f"created {task.id}")
             with Reporter(console) as report:

@@ -1,4 +1,4 @@
-"""The common typed result both providers parse into, and the neutral status words.
+"""The common typed request and result both providers speak, and the neutral status words.
 
 Client layer: no I/O here.
 """
@@ -6,8 +6,36 @@ Client layer: no I/O here.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
-from typing import Any
+import os
+from dataclasses import KW_ONLY, dataclass, field
+from typing import Any, TypedDict
+
+# A URL, a `data:` URI, a local file, or the image's bytes (client._images turns it into a URL).
+Image = str | os.PathLike[str] | bytes
+
+
+@dataclass(frozen=True)
+class VideoRequest:
+    """What to generate, in common words: every provider builds its create from this."""
+
+    prompt: str
+    image: Image  # the first frame
+    # The options are keywords only, as in the verbs' call form: `create(prompt, image, duration=10)`.
+    _: KW_ONLY
+    last_image: Image | None = None
+    duration: int = 5  # seconds
+    aspect_ratio: str | None = None
+    callback_url: str | None = None
+
+
+class VideoOptions(TypedDict, total=False):
+    """VideoRequest's keyword fields, so that mypy checks the verbs' `**options`. The type
+    system cannot derive a TypedDict from a dataclass; a test keeps the two equal."""
+
+    last_image: Image | None
+    duration: int
+    aspect_ratio: str | None
+    callback_url: str | None
 
 
 class Status(enum.Enum):

@@ -15,8 +15,8 @@ from hypothesis import given
 from client import EvolinkClient, RetryPolicy, Status
 from client._exceptions import STATUS_ERRORS
 from client._plans import error_from_response
-from client.aimlapi import AimlapiApi
-from client.evolink import EvolinkApi
+from client._providers.aimlapi import AimlapiApi
+from client._providers.evolink import EvolinkApi
 from contracts.consumer import ContractRouter, ContractViolation, check_request
 from contracts.strategies import bodies
 from mockserver.spec import read_document

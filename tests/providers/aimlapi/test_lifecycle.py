@@ -39,7 +39,8 @@ async def test_aimlapi_generation_runs_queued_generating_completed_with_a_video_
         assert set(seen) == {"queued", "generating", "completed"}
         video = await http.get(body["video"]["url"])
         found = probe(video.content)
-        assert found.duration == pytest.approx(10, abs=0.1) and found.aspect_ratio == "16:9"  # aimlapi takes no aspect ratio: 16:9
+        # aimlapi takes no aspect ratio: its videos are 16:9
+        assert found.duration == pytest.approx(10, abs=0.1) and found.aspect_ratio == "16:9"
 
 
 async def test_aimlapi_create_can_answer_201_like_the_generated_specs() -> None:

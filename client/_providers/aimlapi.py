@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from client._images import Image, image_url
+from client._images import image_url
 from client._plans import HttpRequest
-from client.types import Status, VideoTask
+from client.types import Status, VideoRequest, VideoTask
 
 NAME = "aimlapi"
 DEFAULT_BASE_URL = "https://api.aimlapi.com"
@@ -45,28 +45,21 @@ class AimlapiApi:
     def base_url(self, base_url: str) -> str:
         return normalise_base_url(base_url)
 
-    def create_request(
-        self,
-        *,
-        prompt: str,
-        image: Image,
-        last_image: Image | None = None,
-        duration: int = 5,
-        aspect_ratio: str | None = None,
-        callback_url: str | None = None,
-    ) -> HttpRequest:
-        if aspect_ratio not in (None, "16:9"):
+    def create_request(self, request: VideoRequest) -> HttpRequest:
+        if request.aspect_ratio not in (None, "16:9"):
             raise ValueError("the AI/ML API takes no aspect ratio (its videos are 16:9)")
-        if callback_url is not None:
+        if request.callback_url is not None:
             raise ValueError("the AI/ML API has no callback_url")
         body: dict[str, Any] = {
             "model": MODEL,
-            "prompt": prompt,
-            "image_url": image_url(image, accepts_data_uri=True, provider=NAME),
-            "duration": duration,
+            "prompt": request.prompt,
+            "image_url": image_url(request.image, accepts_data_uri=self.accepts_data_uri, provider=NAME),
+            "duration": request.duration,
         }
-        if last_image is not None:
-            body["last_image_url"] = image_url(last_image, accepts_data_uri=True, provider=NAME)
+        if request.last_image is not None:
+            body["last_image_url"] = image_url(
+                request.last_image, accepts_data_uri=self.accepts_data_uri, provider=NAME
+            )
         return HttpRequest("POST", PATH, json=body, creates=True)
 
     def get_request(self, task_id: str) -> HttpRequest:

@@ -6,12 +6,13 @@ Client layer: provider vocabulary lives here; no I/O.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
-from client._images import Image, image_url
+from client._images import image_url
 from client._plans import HttpRequest
-from client.types import Status, VideoTask
+from client.types import Status, VideoRequest, VideoTask
 
 NAME = "evolink"
 DEFAULT_BASE_URL = "https://api.evolink.ai"
@@ -35,24 +36,22 @@ class EvolinkApi:
     def base_url(self, base_url: str) -> str:
         return base_url.rstrip("/")
 
-    def create_request(
-        self,
-        *,
-        prompt: str,
-        image: Image,
-        last_image: Image | None = None,
-        duration: int = 5,
-        aspect_ratio: str | None = None,
-        callback_url: str | None = None,
-    ) -> HttpRequest:
-        images = [image_url(image, accepts_data_uri=False, provider=NAME)]
-        if last_image is not None:
-            images.append(image_url(last_image, accepts_data_uri=False, provider=NAME))
-        body: dict[str, Any] = {"model": MODEL, "prompt": prompt, "image_urls": images, "duration": duration}
-        if aspect_ratio is not None:
-            body["aspect_ratio"] = aspect_ratio
-        if callback_url is not None:
-            body["callback_url"] = callback_url
+    def create_request(self, request: VideoRequest) -> HttpRequest:
+        images = [image_url(request.image, accepts_data_uri=self.accepts_data_uri, provider=NAME)]
+        if request.last_image is not None:
+            images.append(
+                image_url(request.last_image, accepts_data_uri=self.accepts_data_uri, provider=NAME)
+            )
+        body: dict[str, Any] = {
+            "model": MODEL,
+            "prompt": request.prompt,
+            "image_urls": images,
+            "duration": request.duration,
+        }
+        if request.aspect_ratio is not None:
+            body["aspect_ratio"] = request.aspect_ratio
+        if request.callback_url is not None:
+            body["callback_url"] = request.callback_url
         return HttpRequest("POST", CREATE_PATH, json=body, creates=True)
 
     def get_request(self, task_id: str) -> HttpRequest:
@@ -84,7 +83,5 @@ class EvolinkApi:
 
 def parse_callback(body: bytes | str | dict[str, Any]) -> VideoTask:
     """A callback body (the task-query body, D12) as a VideoTask."""
-    import json
-
     document = json.loads(body) if isinstance(body, bytes | str) else body
     return EvolinkApi().parse_task(document)
