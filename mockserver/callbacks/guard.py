@@ -38,7 +38,9 @@ async def system_resolver(host: str, port: int) -> list[str]:
 
 
 def ip_literal(host: str) -> IPAddress | None:
-    """The address a host names without any lookup, including inet_aton's odd forms."""
+    """The address a host names without any lookup, including inet_aton's odd forms and a
+    trailing dot (`127.0.0.1.` is 127.0.0.1 to a resolver)."""
+    host = host.removesuffix(".")
     try:
         return ipaddress.ip_address(host)
     except ValueError:
@@ -51,10 +53,37 @@ def ip_literal(host: str) -> IPAddress | None:
     return None
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052, RFC 8215)
+# and the deprecated IPv4-compatible form (RFC 4291): judged by the IPv4 inside.
+_EMBEDDING_V4 = tuple(
+    ipaddress.IPv6Network(prefix) for prefix in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96")
+)
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated (RFC 3879) but still routed by some stacks
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries: mapped, 6to4, Teredo (its client), NAT64, or
+    IPv4-compatible; None if it carries none."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if any(address in prefix for prefix in _EMBEDDING_V4) and int(address) > 1:  # :: and ::1 are not IPv4
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: IPAddress) -> bool:
-    """Globally routable and unicast; IPv4-mapped IPv6 is judged as the IPv4 inside."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    """Globally routable unicast. An IPv6 address that embeds an IPv4 one (mapped, 6to4,
+    Teredo, NAT64, IPv4-compatible) must be public on both counts; site-local is not."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _SITE_LOCAL:
+            return False
+        inner = embedded_ipv4(address)
+        if inner is not None and not is_public(inner):
+            return False
     return address.is_global and not address.is_multicast
 
 

@@ -219,6 +219,15 @@ HOSTILE = [
     "ftp://hooks.example.com/hook",
     "https://hooks.example.com/" + "a" * 2030,
     "https://user@127.0.0.1:8443/hook",
+    # IPv4 hidden in other forms: a trailing dot, IPv4-compatible, NAT64, 6to4, Teredo, site-local.
+    "https://127.0.0.1./hook",
+    "https://[::127.0.0.1]/hook",
+    "https://[::7f00:1]/hook",
+    "https://[64:ff9b::127.0.0.1]/hook",
+    "https://[64:ff9b:1::a00:1]/hook",
+    "https://[2002:7f00:1::1]/hook",
+    "https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook",
+    "https://[fec0::1]/hook",
 ]
 
 
@@ -345,6 +354,9 @@ def test_ip_literals_are_decided_without_a_lookup() -> None:
     assert str(ip_literal("2130706433")) == "127.0.0.1" and str(ip_literal("0x7f.1")) == "127.0.0.1"
     assert ip_literal("hooks.example.com") is None and ip_literal("1e100.net") is None
     assert is_public(ip_literal(PUBLIC_IP)) and not is_public(ip_literal("::ffff:10.0.0.1"))  # type: ignore[arg-type]
+    # A public IPv4 inside NAT64 or 6to4 stays public; the forms themselves are not refused.
+    assert is_public(ip_literal("64:ff9b::5db8:d822")) and is_public(ip_literal("2002:5db8:d822::1"))  # type: ignore[arg-type]
+    assert str(ip_literal("127.0.0.1.")) == "127.0.0.1"
 
 
 async def test_an_allowed_host_takes_plain_http_and_private_addresses_and_the_banner_says_so() -> None:

@@ -26,7 +26,7 @@ async def create_video_generation(call: Call) -> Response:
             raise ApiError(
                 400, param="callback_url", errors=(FieldError("callback_url", str(refusal)),)
             ) from None
-    duration = body.get("duration", 5)
+    duration = int(body.get("duration", 5))  # the schema admits 5.0: it is the integer 5
     task = await call.create(
         NewTask(
             provider=wire.SLUG,

@@ -63,3 +63,13 @@ async def test_the_mirror_base_url_form_works_unchanged() -> None:
         assert created.status_code == 200
         detail = await http.get(f"v1/tasks/{created.json()['id']}", headers=AUTH)
         assert detail.status_code == 200 and detail.json()["id"] == created.json()["id"]
+
+
+async def test_a_whole_number_written_as_a_float_is_that_integer_throughout() -> None:
+    async with client(make_app()) as http:
+        created = await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body(duration=10.0))
+        await advance(http, 80)
+        done = (await http.get(f"/v1/tasks/{created.json()['id']}", headers=AUTH)).json()
+        video = await http.get(done["results"][0])
+    assert '"video_duration":10}' in created.text and created.json()["usage"]["credits_reserved"] == 14
+    assert video.status_code == 200 and probe(video.content).duration == pytest.approx(10, abs=0.1)
