@@ -1,4 +1,5 @@
-"""Serve an ASGI app with uvicorn on a free 127.0.0.1 port in a background thread.
+"""Serve an ASGI app with uvicorn on a free 127.0.0.1 port in a background thread, with the
+fake's own server limits (the guarded protocol).
 
 Contracts layer: used by the `video_mock_server` fixture and by tests.
 """
@@ -13,13 +14,16 @@ from typing import Any
 
 import uvicorn
 
+from mockserver.server import config as server_config
+from mockserver.settings import Settings
+
 
 @contextlib.contextmanager
 def serve(app: Any, timeout: float = 10.0) -> Iterator[str]:
     """Yields the base URL; the server stops (and its thread ends) on exit."""
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", access_log=False, lifespan="on"
-    )
+    fake = getattr(getattr(app, "state", None), "mock", None)
+    settings = fake.settings if fake is not None else Settings()
+    config = server_config(app, settings, host="127.0.0.1", port=0, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="video-mock-server", daemon=True)
     thread.start()

@@ -88,6 +88,7 @@ def create_app(
         render,
         timeout=settings.callback_timeout,
         retry_delays=settings.callback_retry_delays,
+        concurrency=settings.callback_concurrency,
         transport=callback_transport,
     )
     runtime = Runtime(engine, sender, settle_seconds=settings.settle_seconds)

@@ -14,6 +14,7 @@ from typing import Any
 import click
 import uvicorn
 
+from mockserver import server
 from mockserver.app import create_app
 from mockserver.settings import Settings
 
@@ -182,14 +183,5 @@ def main(
     gc.set_threshold(*GC_THRESHOLDS)
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(message)s", stream=sys.stdout)
     click.echo(banner(settings, app.state.mock.engine.seed))
-    # No proxy-header rewriting (the fake is not behind a proxy) and no `Server: uvicorn`
-    # header (the real providers do not send one); both also cost time on every request.
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
+    server.raise_file_limit(settings.max_connections)
+    uvicorn.Server(server.config(app, settings)).run()

@@ -44,7 +44,15 @@ class Settings:
     callback_timeout: float = 10.0
     callback_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
     settle_seconds: float = 2.0  # real seconds `advance` waits for in-flight callbacks
+    callback_concurrency: int = 64  # callback attempts in flight at once; the rest wait in a queue
     journal_limit: int = 100_000
+    # Limits for clients on the network (the server only; in-process use has no sockets).
+    header_timeout: float = 10.0  # seconds for a request's line and headers to arrive
+    body_timeout: float = 10.0  # longest pause while a request body arrives
+    keepalive_timeout: float = 5.0  # idle seconds a kept-alive connection stays open
+    shutdown_timeout: float = 5.0  # seconds a stop waits for requests in flight
+    max_connections: int = 1000  # open connections; more are closed at once
+    max_header_bytes: int = 64 * 1024  # request line and headers; more answers 431
     log_requests: bool = False
     check_responses: bool = False  # validate every response against the spec (tests)
 
@@ -59,6 +67,12 @@ class Settings:
             raise ValueError("aimlapi_create_status must be 200 or 201")
         if self.rate_limit < 0 or (self.credits is not None and self.credits < 0):
             raise ValueError("rate_limit and credits cannot be negative")
+        for name in ("header_timeout", "body_timeout", "keepalive_timeout", "callback_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        for name in ("max_connections", "max_header_bytes", "max_body_bytes", "callback_concurrency"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -76,7 +90,17 @@ class Settings:
 _TUPLES = {"keys", "allow_callback_hosts"}
 _FLOAT_TUPLES = {"callback_retry_delays"}
 _BOOLS = {"accept_any_key", "log_requests", "check_responses"}
-_INTS = {"port", "rate_limit", "aimlapi_create_status", "retry_after", "max_body_bytes", "journal_limit"}
+_INTS = {
+    "port",
+    "rate_limit",
+    "aimlapi_create_status",
+    "retry_after",
+    "max_body_bytes",
+    "journal_limit",
+    "callback_concurrency",
+    "max_connections",
+    "max_header_bytes",
+}
 _FLOATS = {
     "speed",
     "queue_seconds",
@@ -85,6 +109,10 @@ _FLOATS = {
     "clock_start",
     "callback_timeout",
     "settle_seconds",
+    "header_timeout",
+    "body_timeout",
+    "keepalive_timeout",
+    "shutdown_timeout",
 }
 _OPTIONAL_NUMBERS = {"credits", "task_retention", "seed"}
 

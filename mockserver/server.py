@@ -1,0 +1,155 @@
+"""Serving the app on a port: uvicorn's httptools protocol with the limits a shared fake needs
+against slow or hostile clients (a deadline for each request head, an idle deadline while a body
+arrives, a cap on header bytes, a cap on open connections), and the uvicorn configuration.
+
+App layer: knows uvicorn; the app itself knows nothing of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import resource
+from dataclasses import dataclass
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from mockserver.settings import Settings
+
+logger = logging.getLogger("mockserver.server")
+LIMITS_ATTRIBUTE = "mock_limits"  # where the limits ride on uvicorn's Config (workers get a copy)
+FILE_DESCRIPTOR_MARGIN = 256  # descriptors beyond the connection cap: the listener, callbacks, files
+
+
+@dataclass(frozen=True)
+class Limits:
+    header_timeout: float = 10.0  # seconds for a request's line and headers to arrive
+    body_timeout: float = 10.0  # longest pause while a request body arrives
+    max_header_bytes: int = 64 * 1024
+    max_connections: int = 1000
+
+    @classmethod
+    def of(cls, settings: Settings) -> Limits:
+        return cls(
+            settings.header_timeout,
+            settings.body_timeout,
+            settings.max_header_bytes,
+            settings.max_connections,
+        )
+
+
+def _refusal(status: int, reason: str, code: str, message: str) -> bytes:
+    """A whole answer written before any request reached the app (so in a neutral envelope)."""
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class GuardedHttpProtocol(HttpToolsProtocol):
+    """A connection is closed when a request head takes longer than `header_timeout` (counted
+    from the connection's first byte, or from the first byte of each later request), when a
+    body stalls for `body_timeout`, or beyond `max_connections`; a head over `max_header_bytes`
+    is answered 431 and the connection closed. Idle keep-alive time is uvicorn's own limit."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.limits: Limits = getattr(config, LIMITS_ATTRIBUTE, Limits())
+        self._deadline: asyncio.TimerHandle | None = None
+        self._head_bytes: int | None = 0  # bytes of the request head so far; None once it is complete
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.limits.max_connections:
+            logger.warning("closing a connection: %d are open (max_connections)", len(self.connections) - 1)
+            transport.close()
+            return
+        self._arm(self.limits.header_timeout, "its request head")
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._head_bytes is None:  # a new request may start in this chunk
+            self._head_bytes = 0 if self.cycle is None or self.cycle.response_complete else None
+        if self._head_bytes is not None:
+            self._head_bytes += len(data)
+            if self._head_bytes > self.limits.max_header_bytes:
+                self._disarm()
+                message = f"the request line and headers exceed {self.limits.max_header_bytes} bytes"
+                self.transport.write(
+                    _refusal(431, "Request Header Fields Too Large", "headers_too_large", message)
+                )
+                self.transport.close()
+                return
+        super().data_received(data)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._deadline is None:  # a later request on a kept-alive connection
+            self._arm(self.limits.header_timeout, "its request head")
+
+    def on_headers_complete(self) -> None:
+        self._head_bytes = None
+        self._arm(self.limits.body_timeout, "its body")
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._arm(self.limits.body_timeout, "its body")
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
+
+    def _arm(self, seconds: float, waiting_for: str) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._expire, waiting_for)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self, waiting_for: str) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            logger.info("closing a connection from %s: %s did not arrive in time", self.client, waiting_for)
+            self.transport.close()
+
+
+def raise_file_limit(connections: int) -> None:
+    """Let the process open the connections it may accept (the soft limit is often 1024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + FILE_DESCRIPTOR_MARGIN
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
+def config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:
+    """uvicorn's configuration for the fake: the guarded protocol and every limit from Settings.
+
+    No proxy-header rewriting (the fake is not behind a proxy) and no `Server: uvicorn` header
+    (the real providers do not send one); both also cost time on every request."""
+    values: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "http": GuardedHttpProtocol,
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": False,
+        "server_header": False,
+        "timeout_keep_alive": settings.keepalive_timeout,
+        "timeout_graceful_shutdown": settings.shutdown_timeout,
+    }
+    values.update(options)
+    made = uvicorn.Config(app, **values)
+    setattr(made, LIMITS_ATTRIBUTE, Limits.of(settings))
+    return made
