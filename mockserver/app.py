@@ -14,6 +14,7 @@ from mockserver.callbacks.delivery import CallbackSender
 from mockserver.callbacks.guard import CallbackGuard, Resolver
 from mockserver.control import CONTROL, FILES
 from mockserver.control import handlers as control_handlers
+from mockserver.control.access import ControlAccess
 from mockserver.control.views import ControlDialect
 from mockserver.engine import Engine, Task, Timing, starting_state
 from mockserver.fake import Fake
@@ -25,6 +26,7 @@ from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
 from mockserver.web.asgi import MockApp
 from mockserver.web.conformance import Conformance
+from mockserver.web.hosts import known_hosts
 from mockserver.web.pipeline import Api, Endpoint, Handler
 from mockserver.web.routes import Router, snake
 
@@ -92,7 +94,7 @@ def create_app(
         transport=callback_transport,
     )
     runtime = Runtime(engine, sender, settle_seconds=settings.settle_seconds)
-    fake = Fake(settings, engine, runtime, sender, guard, registry, specs)
+    fake = Fake(settings, engine, runtime, sender, guard, registry, specs, known_hosts=known_hosts(settings))
 
     apis = [
         Api(
@@ -115,6 +117,8 @@ def create_app(
         journaled=False,
         guarded=False,
         error_schema=CONTROL_ERROR,
+        access=ControlAccess.of(settings),
+        json_any_type=True,
     )
     files = Api(
         FILES,

@@ -6,6 +6,7 @@ flag overrides.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
 import sys
@@ -16,7 +17,9 @@ import uvicorn
 
 from mockserver import server
 from mockserver.app import create_app
+from mockserver.control.access import control_token as control_token_of
 from mockserver.settings import Settings
+from mockserver.web.hosts import is_loopback
 
 ENV = "MOCKSERVER_"
 GC_THRESHOLDS = (20_000, 20, 20)
@@ -47,6 +50,16 @@ def banner(settings: Settings, seed: int) -> str:
         f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}; "
         f"evolink errors {settings.evolink_errors}",
     ]
+    if settings.control_token:
+        lines.append(
+            f"  control token      {settings.control_token}  (send it as X-Mock-Token to {base}/__mock/)"
+        )
+    if not is_loopback(settings.host):
+        lines.append(
+            f"  WARNING: bound to {settings.host}, beyond loopback: anyone who reaches this port can use "
+            "the APIs with the keys above; the control plane takes the token. Set MOCKSERVER_PUBLIC_URL "
+            "(or --allow-host NAME) so result links name a host clients reach."
+        )
     if settings.allow_callback_hosts:
         lines.append(
             "  CALLBACKS to local receivers are ON for: "
@@ -139,6 +152,19 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Let callbacks reach this host, plain http included (repeatable).",
 )
 @click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    envvar=_env("allow_hosts"),
+    help="Another name the fake is reached by (control plane, result links), e.g. a proxy's (repeatable).",
+)
+@click.option(
+    "--control-token",
+    default=None,
+    envvar=_env("control_token"),
+    help="X-Mock-Token the control plane takes [default: none on loopback, generated otherwise].",
+)
+@click.option(
     "--log-level",
     default="info",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -156,6 +182,8 @@ def main(
     rate_limit: int,
     evolink_errors: str,
     allow_callback_hosts: tuple[str, ...],
+    allow_hosts: tuple[str, ...],
+    control_token: str | None,
     log_level: str,
 ) -> None:
     """Run the fake of both video APIs on HOST:PORT."""
@@ -170,11 +198,16 @@ def main(
         "rate_limit": rate_limit,
         "evolink_errors": evolink_errors,
         "allow_callback_hosts": _split(allow_callback_hosts),
+        "allow_hosts": _split(allow_hosts),
         "log_requests": log_level in ("debug", "info"),
     }
     if keys:
         options["keys"] = _split(keys)
+    if control_token:
+        options["control_token"] = control_token
     settings = Settings.from_env(**options)
+    # Decided once here, so the banner and the app agree on it.
+    settings = dataclasses.replace(settings, control_token=control_token_of(settings))
     app = create_app(settings)
     # Long-lived start-up objects (specs, validators, modules) leave the GC's scans, and young
     # collections run every 20,000 allocations instead of 700: each request allocates many

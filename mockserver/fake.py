@@ -31,6 +31,7 @@ class Fake:
     providers: Mapping[str, Provider]
     specs: Mapping[str, Spec]  # every spec served, by name: the providers' and "control"
     violations: list[str] = field(default_factory=list)  # responses outside the spec (tests)
+    known_hosts: frozenset[str] = frozenset()  # names the fake is reached by (web/hosts.py)
 
     def status_word(self, task: Task) -> str:
         """The word the task's provider shows for its status now."""

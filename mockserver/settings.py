@@ -39,7 +39,9 @@ class Settings:
     retry_after: int = 1  # Retry-After of injected 429s
     max_body_bytes: int = MAX_BODY_BYTES
     clock_start: float = MANUAL_CLOCK_START
-    public_url: str | None = None  # base of result URLs; default: the request's own host
+    public_url: str | None = None  # base of result links; default: the Host used, if known
+    allow_hosts: tuple[str, ...] = ()  # more names the fake is reached by (control plane, links)
+    control_token: str | None = None  # X-Mock-Token the control plane takes (generated off loopback)
     allow_callback_hosts: tuple[str, ...] = ()
     callback_timeout: float = 10.0
     callback_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
@@ -87,7 +89,7 @@ class Settings:
         return cls(**values)
 
 
-_TUPLES = {"keys", "allow_callback_hosts"}
+_TUPLES = {"keys", "allow_callback_hosts", "allow_hosts"}
 _FLOAT_TUPLES = {"callback_retry_delays"}
 _BOOLS = {"accept_any_key", "log_requests", "check_responses"}
 _INTS = {

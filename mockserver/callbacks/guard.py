@@ -55,9 +55,7 @@ def ip_literal(host: str) -> IPAddress | None:
 
 # IPv6 prefixes that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052, RFC 8215)
 # and the deprecated IPv4-compatible form (RFC 4291): judged by the IPv4 inside.
-_EMBEDDING_V4 = tuple(
-    ipaddress.IPv6Network(prefix) for prefix in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96")
-)
+_EMBEDDING_V4 = tuple(ipaddress.IPv6Network(prefix) for prefix in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96"))
 _SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated (RFC 3879) but still routed by some stacks
 
 

@@ -20,6 +20,8 @@ from mockserver.web.responses import iso_millis, json_response
 
 ERROR_WORDS = {
     400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",

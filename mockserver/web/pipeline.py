@@ -27,6 +27,7 @@ from mockserver.engine.journal import JournalEntry
 from mockserver.fake import Fake
 from mockserver.settings import Settings
 from mockserver.spec import FieldError, Operation, Spec, coerce, problems
+from mockserver.web import hosts
 from mockserver.web.errors import ApiError, Dialect, error_response
 
 FAULT_HEADER, FAIL_HEADER = b"x-mock-fault", b"x-mock-fail"
@@ -34,11 +35,22 @@ FAULT_HEADER, FAIL_HEADER = b"x-mock-fault", b"x-mock-fail"
 DIRECTIVE = re.compile(r"\[mock:(fault|fail)=([^\]\s]+)\]")
 SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
 WANTED_HEADERS = frozenset(
-    {b"authorization", b"content-length", b"content-type", b"host", FAULT_HEADER, FAIL_HEADER}
+    {
+        b"authorization",
+        b"content-length",
+        b"content-type",
+        b"host",
+        b"origin",
+        b"sec-fetch-site",
+        b"x-mock-token",
+        FAULT_HEADER,
+        FAIL_HEADER,
+    }
 )
 logger = logging.getLogger("mockserver.requests")
 
 Handler = Callable[["Call"], Awaitable[Response]]
+Access = Callable[[Scope, dict[bytes, bytes]], ApiError | None]  # the refusal, or None
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +67,8 @@ class Api:
     guarded: bool = True  # injected faults, auth and the rate limit (the provider APIs)
     accepts_failure: Callable[[str], bool] | None = None  # codes a planned failure may name
     error_schema: str = "ErrorResponse"  # the spec's error envelope, in components.schemas
+    access: Access | None = None  # who may call it at all (the control plane)
+    json_any_type: bool = False  # take a JSON body whatever its Content-Type (curl -d sends a form type)
 
     def served(self) -> list[Operation]:
         return [
@@ -93,14 +107,8 @@ class Call:
 
     @property
     def base_url(self) -> str:
-        """Where result links point: the public URL setting, else the host the client used."""
-        if self.settings.public_url:
-            return self.settings.public_url
-        host = self.header(b"host")
-        if host is None:
-            server = self.scope.get("server") or ("127.0.0.1", 80)
-            host = f"{server[0]}:{server[1]}"
-        return f"{self.scope['scheme']}://{host}"
+        """Where result links point (`web/hosts.py`: never a host the fake is not reached by)."""
+        return hosts.base_url(self.scope, self.header(b"host"), self.settings, self.fake.known_hosts)
 
     # -- the engine's verbs, through this request's gate ---------------------------------
 
@@ -178,6 +186,8 @@ class Endpoint:
 
     async def _answer(self, call: Call) -> Response:
         op, api, engine = self.op, self.api, call.fake.engine
+        if api.access is not None and (refusal := api.access(call.scope, call.headers)) is not None:
+            raise refusal
         call.key = bearer(call.headers.get(b"authorization"))
         if api.guarded:
             raw = call.headers.get(FAULT_HEADER)
@@ -235,7 +245,8 @@ class Endpoint:
                 raise dialect.invalid(op, [FieldError("body", "a JSON body is required")], "body")
             return
         content_type = (call.header(b"content-type") or "").split(";")[0].strip().lower()
-        if content_type != "application/json" and not content_type.endswith("+json"):
+        is_json = content_type == "application/json" or content_type.endswith("+json")
+        if not is_json and not self.api.json_any_type:
             raise dialect.invalid(op, [FieldError("body", "Content-Type must be application/json")], "body")
         try:
             call.body = orjson.loads(raw)
