@@ -48,8 +48,16 @@ class MockControl:
         self._call("POST", "/reset")
 
     def tasks(self, provider: str | None = None) -> list[dict[str, Any]]:
-        params = {"provider": provider} if provider else None
-        return list(self._call("GET", "/tasks", params=params)["tasks"])
+        """Every task (the listing's pages, followed to the end)."""
+        found: list[dict[str, Any]] = []
+        after: str | None = None
+        while True:
+            params = {k: v for k, v in {"provider": provider, "after": after, "limit": 1000}.items() if v}
+            page = self._call("GET", "/tasks", params=params)
+            found += page["tasks"]
+            after = page["next"]
+            if after is None:
+                return found
 
     def task(self, task_id: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/tasks/{task_id}"))

@@ -18,7 +18,7 @@ from mockserver.web.errors import ApiError
 from mockserver.web.pipeline import Call
 from mockserver.web.responses import json_response
 
-EVERY_TASK = 2**62  # until the listing is paginated
+PAGE = 100  # tasks per page of the listing, unless `limit` says otherwise
 
 
 def _known_provider(call: Call, *also: str) -> str | None:
@@ -51,8 +51,14 @@ async def advance_clock(call: Call) -> Response:
 
 async def list_tasks(call: Call) -> Response:
     await call.engine.sync_clock()
-    tasks = await call.engine.tasks(_known_provider(call), 0, EVERY_TASK)
-    return json_response({"tasks": [task_view(call.fake, t, call.base_url) for t in tasks]})
+    limit = call.params.get("limit", PAGE)
+    tasks, last = await call.engine.tasks(_known_provider(call), int(call.params.get("after", 0)), limit)
+    return json_response(
+        {
+            "tasks": [task_view(call.fake, t, call.base_url) for t in tasks],
+            "next": str(last) if last is not None else None,
+        }
+    )
 
 
 async def _task(call: Call) -> Task:

@@ -238,10 +238,15 @@ class Engine:
     def observe(self, task: Task) -> Snapshot:
         return task.observe(self.clock.now())
 
-    async def tasks(self, provider: str | None = None, after: int = 0, limit: int = 100) -> list[Task]:
+    async def tasks(
+        self, provider: str | None = None, after: int = 0, limit: int = 100
+    ) -> tuple[list[Task], int | None]:
+        """A page of live tasks in creation order after task number `after`, and where the next
+        page starts (None on the last page)."""
         now = self.now()
         found = await self.store.tasks(provider, after, limit)
-        return [task for task in found if not self._expired(task, now)]
+        last = found[-1].number if len(found) == limit else None
+        return [task for task in found if not self._expired(task, now)], last
 
     async def count_tasks(self) -> int:
         return await self.store.count_tasks()

@@ -5,6 +5,7 @@ Store layer.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 from collections import deque
@@ -30,6 +31,11 @@ class MemoryStore:
 
     def _clear(self) -> None:
         self._tasks: dict[str, Task] = {}  # insertion order is creation order
+        # Task numbers and ids in creation order (numbers rise), for paging by bisection;
+        # pruning drops a prefix, so `_first` marks where the live part begins.
+        self._numbers: list[int] = []
+        self._ids: list[str] = []
+        self._first = 0
         self._by_media: dict[str, str] = {}
         self._spent: dict[str, float] = {}
         self._windows: dict[str | None, limits.Window] = {}
@@ -39,7 +45,7 @@ class MemoryStore:
         self._deliveries: dict[str, Delivery] = {}
         self._timers: list[tuple[float, int, Timer]] = []
         self._timer_seq = itertools.count()
-        self._numbers: dict[str, int] = {}
+        self._sequences: dict[str, int] = {}
 
     async def open(self) -> None:
         return None
@@ -60,8 +66,8 @@ class MemoryStore:
         return self._clock
 
     async def reserve(self, purpose: str, count: int) -> int:
-        first = self._numbers.get(purpose, 0) + 1
-        self._numbers[purpose] = first + count - 1
+        first = self._sequences.get(purpose, 0) + 1
+        self._sequences[purpose] = first + count - 1
         return first
 
     # -- requests and tasks ------------------------------------------------------------
@@ -98,6 +104,8 @@ class MemoryStore:
             return admission, Insert.NO_CREDITS
         self._spent[task.owner] = spent + task.credits
         self._tasks[task.id] = task
+        self._numbers.append(task.number)
+        self._ids.append(task.id)
         self._by_media[task.media_token] = task.id
         self._push(timers)
         return admission, Insert.DONE
@@ -117,8 +125,9 @@ class MemoryStore:
 
     async def tasks(self, provider: str | None, after: int, limit: int) -> list[Task]:
         found: list[Task] = []
-        for task in self._tasks.values():
-            if task.number > after and (provider is None or task.provider == provider):
+        for index in range(bisect.bisect_right(self._numbers, after, lo=self._first), len(self._ids)):
+            task = self._tasks.get(self._ids[index])
+            if task is not None and (provider is None or task.provider == provider):
                 found.append(task)
                 if len(found) >= limit:
                     break
@@ -136,6 +145,10 @@ class MemoryStore:
         for task in doomed:
             del self._tasks[task.id]
             self._by_media.pop(task.media_token, None)
+        self._first += len(doomed)
+        if self._first > len(self._ids) // 2:  # compact now and then: amortised O(1) per task
+            del self._numbers[: self._first], self._ids[: self._first]
+            self._first = 0
         stale = [d.id for d in self._deliveries.values() if d.created_at <= created_by]
         for delivery_id in stale:
             del self._deliveries[delivery_id]

@@ -158,3 +158,36 @@ async def test_the_same_seed_gives_the_same_ids_and_the_same_journal() -> None:
     assert first == second
     assert first[0] != other[0][0]
     assert len(set(first[0])) == 6
+
+
+async def test_tasks_are_listed_a_page_at_a_time_to_the_end() -> None:
+    async with client(make_app()) as http:
+        made = [
+            (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).json()["id"]
+            for _ in range(7)
+        ]
+        await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body())
+        seen, after, pages = [], None, 0
+        while True:
+            params = {"provider": "evolink", "limit": 3, **({"after": after} if after else {})}
+            page = (await http.get("/__mock/tasks", params=params)).json()
+            seen += [t["id"] for t in page["tasks"]]
+            pages, after = pages + 1, page["next"]
+            if after is None:
+                break
+        first = (await http.get("/__mock/tasks")).json()
+        too_many = await http.get("/__mock/tasks", params={"limit": 1001})
+        bad_cursor = await http.get("/__mock/tasks", params={"after": "x"})
+    assert seen == made and pages == 3
+    assert len(first["tasks"]) == 8 and first["next"] is None  # 100 to a page by default
+    assert too_many.status_code == 400 and bad_cursor.status_code == 400
+
+
+async def test_pages_skip_what_retention_pruned() -> None:
+    async with client(make_app(task_retention=100)) as http:
+        old = (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).json()["id"]
+        await advance(http, 200)  # ended at 79, kept until 179: pruned
+        new = (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).json()["id"]
+        listed = (await http.get("/__mock/tasks")).json()["tasks"]
+        gone = await http.get(f"/__mock/tasks/{old}")
+    assert [t["id"] for t in listed] == [new] and gone.status_code == 404

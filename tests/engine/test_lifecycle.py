@@ -141,7 +141,7 @@ async def test_tasks_expire_after_retention_results_after_ttl_and_are_then_prune
     with pytest.raises(TaskNotFound):
         await e.find(task.id)
     assert await e.count_tasks() == 1 and await e.prune() == 1
-    assert await e.count_tasks() == 0 and await e.tasks() == []
+    assert await e.count_tasks() == 0 and await e.tasks() == ([], None)
 
 
 async def test_credits_are_charged_by_the_task_and_refused_when_short(store: Store) -> None:
