@@ -15,6 +15,7 @@ import time
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.engine import Engine
 
+CLAIM_BATCH = 256  # due effects run between two chances for requests to be served
 IDLE_WAKE = 0.5  # real seconds the driver sleeps at most (a store shared with others may change)
 PRUNE_EVERY = 60.0  # real seconds between prunes of what is past retention
 
@@ -28,6 +29,7 @@ class _Loop:
         self.wake = asyncio.Event()
         self.waiting_for = math.inf  # fake time the driver sleeps until
         self.driver: asyncio.Task[None] | None = None
+        self.warming: asyncio.Task[None] | None = None  # the callback client, made ready early
 
 
 class Runtime:
@@ -56,13 +58,16 @@ class Runtime:
         here = self._on(asyncio.get_running_loop())
         if here.driver is None or here.driver.done():
             here.driver = here.loop.create_task(self._drive(here))
+            here.warming = here.loop.create_task(self.sender.warm())
 
     async def stop(self) -> None:
         here, self._here = self._here, None
-        if here is not None and here.driver is not None:
-            here.driver.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await here.driver
+        if here is not None:
+            for task in (here.driver, here.warming):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
         await self.sender.stop()
         if self._opened:
             self._opened = False
@@ -88,7 +93,16 @@ class Runtime:
 
     async def run_due(self) -> int:
         async with self._lock():
-            return await self.engine.run_due()
+            return await self._run_due()
+
+    async def _run_due(self) -> int:
+        """Every due effect, a batch at a time, letting requests in between: a burst of thousands
+        of tasks ending at one instant must not stall the polls."""
+        ran = 0
+        while batch := await self.engine.run_due(limit=CLAIM_BATCH):
+            ran += batch
+            await asyncio.sleep(0)
+        return ran
 
     async def advance(self, seconds: float) -> None:
         """Move fake time forward, running every effect in order at the time it was due, and
@@ -97,7 +111,7 @@ class Runtime:
         sent and its retry is scheduled from there."""
         await self.engine.sync_clock()
         async with self._lock():
-            await self.engine.advance(seconds, settle=self.settle)
+            await self.engine.advance(seconds, settle=self.settle, run_due=self._run_due)
             await self.engine.prune()
 
     async def reset(self) -> None:

@@ -84,8 +84,14 @@ class VirtualTime:
 
 @contextlib.asynccontextmanager
 async def client(app: Any, base_url: str = "http://fake.test") -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as http:
-        yield http
+    """The app in-process; its runtime is stopped afterwards (ASGITransport runs no lifespan)."""
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as http:
+            yield http
+    finally:
+        fake = getattr(app.state, "mock", None)
+        if fake is not None:
+            await fake.runtime.stop()
 
 
 async def advance(http: httpx.AsyncClient, seconds: float) -> None:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
+import ssl
+import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
@@ -52,7 +55,9 @@ class _Loop:
         self.workers: set[asyncio.Task[None]] = set()
         self.busy = 0
         self.inflight: dict[tuple[str, int], asyncio.Task[Outcome]] = {}
-        self.client: httpx.AsyncClient | None = None
+        self.clients: list[httpx.AsyncClient] = []  # one per worker (see CallbackSender._client)
+        self.tls: ssl.SSLContext | None = None  # made once: loading the CA bundle is slow
+        self.warmed = False
 
 
 class CallbackSender:
@@ -123,6 +128,7 @@ class CallbackSender:
         return here
 
     async def _work(self, here: _Loop) -> None:
+        client = await self._client(here)
         while True:
             while not here.queue:
                 if here.busy == 0:
@@ -132,7 +138,7 @@ class CallbackSender:
             delivery_id, number = here.queue.popleft()
             here.busy += 1
             try:
-                await self._attempt(here, delivery_id, number)
+                await self._attempt(here, client, delivery_id, number)
             except Exception:  # a worker outlives any one delivery
                 logger.exception("callback delivery %s attempt %d failed", delivery_id, number)
             finally:
@@ -140,16 +146,24 @@ class CallbackSender:
                 if not here.queue and here.busy == 0:
                     here.idle.set()
 
-    async def _attempt(self, here: _Loop, delivery_id: str, number: int) -> None:
+    async def _attempt(self, here: _Loop, client: httpx.AsyncClient, delivery_id: str, number: int) -> None:
         delivery = await self.engine.delivery(delivery_id)
         if delivery is None or delivery.state != PENDING or len(delivery.attempts) >= number:
             return  # reset, pruned, or already sent by another process
+        # The rules (and any lookup) and the client come first: an attempt's time, and its
+        # timeout, start when its request is sent, not while it waits for those.
+        try:
+            target, address = await self.guard.vet(delivery.url)
+        except CallbackRefused as refusal:
+            kind = "connection_error" if isinstance(refusal, Unresolvable) else "refused"
+            await self._unsent(delivery, number, Outcome(kind, detail=str(refusal)))
+            return
         now = self.engine.now()
         sent = replace(delivery, attempts=(*delivery.attempts, Attempt(number, now, delivery.url)))
         deadline = Timer(now + self.timeout, CALLBACK_TIMEOUT, delivery_id, number)
         if not await self.engine.update_delivery(delivery, sent, deadline):
             return
-        job = here.loop.create_task(self._send(here, delivery))
+        job = here.loop.create_task(self._post(client, delivery, target.host, address))
         here.inflight[(delivery_id, number)] = job
         try:
             await asyncio.wait({job})
@@ -157,6 +171,14 @@ class CallbackSender:
             here.inflight.pop((delivery_id, number), None)
         if not job.cancelled():  # cancelled: the timeout timer recorded the outcome
             await self._conclude(delivery_id, number, job.result())
+
+    async def _unsent(self, delivery: Delivery, number: int, outcome: Outcome) -> None:
+        """An attempt the rules stopped before any request: recorded, then retried as any other."""
+        tried = replace(
+            delivery, attempts=(*delivery.attempts, Attempt(number, self.engine.now(), delivery.url))
+        )
+        if await self.engine.update_delivery(delivery, tried):
+            await self._conclude(delivery.id, number, outcome)
 
     async def _conclude(self, delivery_id: str, number: int, outcome: Outcome) -> None:
         """Record attempt `number`'s outcome (once) and schedule what follows."""
@@ -191,24 +213,21 @@ class CallbackSender:
 
     # -- one request ---------------------------------------------------------------------
 
-    async def _send(self, here: _Loop, delivery: Delivery) -> Outcome:
-        try:
-            target, address = await self.guard.vet(delivery.url)
-        except Unresolvable as error:
-            return Outcome("connection_error", detail=str(error))
-        except CallbackRefused as refusal:
-            return Outcome("refused", detail=str(refusal))
+    async def _post(
+        self, client: httpx.AsyncClient, delivery: Delivery, host: str, address: str | None
+    ) -> Outcome:
+        """One request to the checked address, the name kept for Host and TLS (SNI)."""
         import httpx
 
         url = httpx.URL(delivery.url)
         headers = {"Host": url.netloc.decode(), "User-Agent": USER_AGENT}
         try:
-            async with self._client(here).stream(
+            async with client.stream(
                 "POST",
-                url.copy_with(host=address or target.host),
+                url.copy_with(host=address or host),
                 json=delivery.body,
                 headers=headers,
-                extensions={"sni_hostname": target.host},
+                extensions={"sni_hostname": host},
             ) as response:
                 status, location = response.status_code, response.headers.get("location")
                 read = 0
@@ -226,15 +245,36 @@ class CallbackSender:
             return Outcome("redirect", status, location)
         return Outcome("http_error", status)
 
-    def _client(self, here: _Loop) -> httpx.AsyncClient:
-        if here.client is None:
+    async def _client(self, here: _Loop) -> httpx.AsyncClient:
+        """A worker's own client, with one connection: it sends one request at a time, and a
+        shared pool rescans every connection for every request (quadratic in a burst)."""
+        await self.warm()
+        import httpx
+
+        # No redirects, no proxies from the environment; the fake's clock owns timeouts.
+        client = httpx.AsyncClient(
+            transport=self._transport,
+            verify=here.tls or True,
+            follow_redirects=False,
+            trust_env=False,
+            timeout=None,
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+        )
+        here.clients.append(client)
+        return client
+
+    async def warm(self) -> None:
+        """Import httpx and load the CA bundle off the event loop, before the first callback."""
+        here = self._state()
+        if not here.warmed:
+            if "httpx" not in sys.modules:
+                await asyncio.to_thread(importlib.import_module, "httpx")
             import httpx
 
-            # No redirects, no proxies from the environment; the fake's clock owns timeouts.
-            here.client = httpx.AsyncClient(
-                transport=self._transport, follow_redirects=False, trust_env=False, timeout=None
-            )
-        return here.client
+            if self._transport is None and here.tls is None:  # an injected transport needs none
+                tls = await asyncio.to_thread(httpx.create_ssl_context)
+                here.tls = here.tls or tls
+            here.warmed = True
 
     # -- the runtime's hooks -------------------------------------------------------------
 
@@ -256,5 +296,5 @@ class CallbackSender:
             task.cancel()
         if here.loop is asyncio.get_running_loop():
             await asyncio.gather(*here.inflight.values(), *here.workers, return_exceptions=True)
-            if here.client is not None:
-                await here.client.aclose()
+            for client in here.clients:
+                await client.aclose()

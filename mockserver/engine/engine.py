@@ -353,13 +353,16 @@ class Engine:
     async def next_due(self) -> float | None:
         return await self.store.next_due()
 
-    async def run_due(self) -> int:
-        """Run every timed effect that has fallen due, earliest first."""
+    async def run_due(self, limit: int | None = None) -> int:
+        """Run the timed effects that have fallen due, earliest first: all of them, or at most
+        `limit` (one batch, so a caller can let other work in between)."""
         ran = 0
-        while timers := await self.store.claim_due(self.now(), CLAIM_BATCH):
+        while timers := await self.store.claim_due(self.now(), min(CLAIM_BATCH, limit or CLAIM_BATCH)):
             for timer in timers:
                 await self._timer_handlers[timer.kind](timer)
             ran += len(timers)
+            if limit is not None:
+                break
         return ran
 
     async def _natural_end(self, timer: Timer) -> None:
@@ -371,19 +374,26 @@ class Engine:
         for listener in self._end_listeners:
             await listener(task)
 
-    async def advance(self, seconds: float, settle: Callable[[], Awaitable[None]] | None = None) -> None:
+    async def advance(
+        self,
+        seconds: float,
+        settle: Callable[[], Awaitable[None]] | None = None,
+        run_due: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
         """Move time forward, running due effects in order at the time each was due; `settle`
-        runs before each step (to let in-flight work, such as a callback, finish first)."""
+        runs before each step (to let in-flight work, such as a callback, finish first);
+        `run_due` replaces `self.run_due` (the runtime's yields to other work between batches)."""
+        run = run_due or self.run_due
         target = self.now() + max(0.0, seconds)
         if settle is not None:
             await settle()
         while (due := await self.next_due()) is not None and due <= target:
             await self.jump_to(due)
-            await self.run_due()
+            await run()
             if settle is not None:
                 await settle()
         await self.jump_to(target)
-        await self.run_due()
+        await run()
         if settle is not None:
             await settle()
 
