@@ -116,3 +116,56 @@ async def test_router_level_404_and_405_answer_json_in_the_provider_envelope(
     assert check(response.json())
     if status == 405:
         assert response.headers["allow"] in ("GET, HEAD, POST", "GET, HEAD", "POST")
+
+
+DEEP = b'{"seconds": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+SURROGATES = [
+    b'{"model": "\\ud800", "prompt": "x", "image_urls": ["https://example.com/a.jpg"]}',
+    b'{"model": "kling-o1-image-to-video", "prompt": "x", "image_urls": ["https://example.com/\\ud800.jpg"]}',
+    b'{"\\ud800": 1, "model": "kling-o1-image-to-video", "prompt": "x", "image_urls": ["https://e.com/a.jpg"]}',
+]
+
+
+@pytest.mark.parametrize("path", [EVOLINK_CREATE, "/__mock/clock/advance"])
+async def test_json_nested_a_hundred_thousand_deep_is_a_400_not_a_500(path: str) -> None:
+    async with client(make_app()) as http:
+        response = await http.post(path, headers={**AUTH, "Content-Type": "application/json"}, content=DEEP)
+        after = await http.get("/__mock/clock")
+    assert response.status_code == 400 and after.status_code == 200
+
+
+@pytest.mark.parametrize("body", SURROGATES, ids=["model", "image url", "property name"])
+async def test_a_lone_surrogate_anywhere_in_a_body_is_a_400(body: bytes) -> None:
+    async with client(make_app()) as http:
+        response = await http.post(
+            EVOLINK_CREATE, headers={**AUTH, "Content-Type": "application/json"}, content=body
+        )
+    assert response.status_code == 400 and response.json()["error"]["param"] == "body"
+
+
+async def test_a_surrogate_in_a_forced_failure_is_refused_so_later_polls_still_answer() -> None:
+    async with client(make_app()) as http:
+        task = (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).json()
+        forced = await http.post(
+            f"/__mock/tasks/{task['id']}/fail",
+            content=b'{"code": "service_error", "message": "\\udfff"}',
+            headers={"Content-Type": "application/json"},
+        )
+        poll = await http.get(f"/v1/tasks/{task['id']}", headers=AUTH)
+    assert forced.status_code == 400 and poll.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("header", "prompt"),
+    [
+        ("\u00b2", "a cat"),  # superscript two: str.isdigit() says yes
+        ("5\u0660\u0663", "a cat"),  # Arabic-Indic digits: int() reads them
+        (None, "a cat [mock:fault=\u0664\u0660\u0663]"),
+        (None, "[mock:fault=\uff15\uff10\uff13]"),  # fullwidth digits
+    ],
+)
+async def test_fault_triggers_take_ascii_digits_only(header: str | None, prompt: str) -> None:
+    headers: dict[str, str | bytes] = {**AUTH, "X-Mock-Fault": header.encode()} if header else dict(AUTH)
+    async with client(make_app()) as http:
+        response = await http.post(EVOLINK_CREATE, headers=headers, json=evolink_body(prompt=prompt))
+    assert response.status_code == 400 and response.json()["error"]["code"] == 400
