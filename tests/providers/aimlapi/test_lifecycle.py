@@ -41,6 +41,7 @@ async def test_aimlapi_generation_runs_queued_generating_completed_with_a_video_
         found = probe(video.content)
         # aimlapi takes no aspect ratio: its videos are 16:9
         assert found.duration == pytest.approx(10, abs=0.1) and found.aspect_ratio == "16:9"
+        assert (found.width, found.height) == (1920, 1080)  # as the model's page shows
 
 
 async def test_aimlapi_create_can_answer_201_like_the_generated_specs() -> None:
