@@ -18,6 +18,7 @@ from mockserver.engine import Engine, Snapshot, Task, TaskStatus
 from mockserver.settings import Settings
 from mockserver.spec import Operation, Spec, load_spec_file
 from mockserver.web.errors import Dialect
+from mockserver.web.pipeline import TrailingSlash
 
 RenderCallback = Callable[[Task, Snapshot, str], dict[str, Any]]  # (task, snapshot, base URL)
 
@@ -48,6 +49,9 @@ class Provider:
     render_callback: RenderCallback | None = None  # its callback body, if it calls back
     # JSON pointers removed from the spec when callbacks to local receivers are allowed.
     relaxed_for_local_callbacks: tuple[str, ...] = field(default=())
+    # How the real gateway routes: paths in any case, and a known path followed by `/`.
+    case_sensitive: bool = True
+    trailing_slash: TrailingSlash = TrailingSlash.STRICT
 
     def spec(self, settings: Settings | None = None) -> Spec:
         drop = (

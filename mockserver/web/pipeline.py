@@ -7,6 +7,7 @@ Web layer: a plain ASGI endpoint per operation (no Request object on the hot pat
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 import time
@@ -41,6 +42,14 @@ logger = logging.getLogger("mockserver.requests")
 Handler = Callable[["Call"], Awaitable[Response]]
 
 
+class TrailingSlash(enum.Enum):
+    """What an API does with a known path followed by one `/`."""
+
+    STRICT = "strict"  # no route: 404
+    SERVE = "serve"  # the same route answers (Express's default, non-strict routing)
+    REDIRECT = "redirect"  # a redirect to the path without it: 301 for GET, else 307 (Gin's default)
+
+
 @dataclass(frozen=True, eq=False)
 class Api:
     """One API the fake serves: a provider's, the control plane, or the result files."""
@@ -55,6 +64,8 @@ class Api:
     guarded: bool = True  # injected faults, auth and the rate limit (the provider APIs)
     accepts_failure: Callable[[str], bool] | None = None  # codes a planned failure may name
     error_schema: str = "ErrorResponse"  # the spec's error envelope, in components.schemas
+    case_sensitive: bool = True  # False: paths match in any case (Express's default)
+    trailing_slash: TrailingSlash = TrailingSlash.STRICT
 
     def served(self) -> list[Operation]:
         return [

@@ -44,11 +44,10 @@ FAILURE_MESSAGES = {
     "resource_not_found": "Resource not found.\nThe task id is invalid or expired.",
     "unknown_error": "Unknown error.\nPlease try again later.",
 }
-# Router-level answers (no operation matched); undocumented, so shaped like the rest.
-ROUTER_ERRORS = {
-    404: ("not_found", "not_found_error"),
-    405: ("method_not_allowed", "invalid_request_error"),
-}
+# Router-level answers (no route): EvoLink's gateway words an unknown route "Invalid URL
+# (<METHOD> <path>)", type invalid_request_error, with an empty code (docs/fidelity.md).
+ROUTER_MESSAGE = "Invalid URL ({method} {path})"
+ROUTER_TYPE = "invalid_request_error"
 # With local receivers allowed, the scheme rule moves from the schema to the callback guard.
 CALLBACK_PATTERN = "/components/schemas/VideoGenerationRequest/properties/callback_url/pattern"
 
@@ -129,15 +128,19 @@ class EvolinkDialect:
         if op is not None and status in op.responses:
             body = op.example_body(status, self.style)
         else:
-            body = self._router_error(status)
+            body = self._router_error(scope, status)
         if error.param is not None:
             body["error"]["param"] = error.param
         return json_response(body, status, retry_headers(status, error.retry_after))
 
-    def _router_error(self, status: int) -> dict[str, Any]:
-        word, kind = ROUTER_ERRORS.get(status, ("internal_error", "internal_server_error"))
+    def _router_error(self, scope: Scope, status: int) -> dict[str, Any]:
+        if status in (404, 405):
+            message, kind = ROUTER_MESSAGE.format(method=scope["method"], path=scope["path"]), ROUTER_TYPE
+            word = ""
+        else:
+            message, kind, word = HTTPStatus(status).phrase, "api_error", "internal_error"
         code: int | str = status if self.style == "seed" else word
-        return {"error": {"code": code, "message": HTTPStatus(status).phrase, "type": kind}}
+        return {"error": {"code": code, "message": message, "type": kind}}
 
     def invalid(self, op: Operation, errors: list[FieldError], where: str) -> ApiError:
         first = errors[0]
