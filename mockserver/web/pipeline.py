@@ -243,15 +243,18 @@ class Endpoint:
         raw = await self._read(call)
         if not raw:
             if op.body_required:
-                raise dialect.invalid(op, [FieldError("body", "a JSON body is required")], "body")
+                raise dialect.invalid(op, [FieldError("body", "a JSON body is required", "empty")], "body")
             return
         content_type = (call.header(b"content-type") or "").split(";")[0].strip().lower()
         if content_type != "application/json" and not content_type.endswith("+json"):
-            raise dialect.invalid(op, [FieldError("body", "Content-Type must be application/json")], "body")
+            detail = "Content-Type must be application/json"
+            raise dialect.invalid(op, [FieldError("body", detail, "media_type")], "body")
         try:
             call.body = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
-            raise dialect.invalid(op, [FieldError("body", f"malformed JSON: {error}")], "body") from None
+            # `expected`: where parsing stopped; `received`: the raw body (a dialect may quote it)
+            problem = FieldError("body", f"malformed JSON: {error}", "json", error.pos, raw)
+            raise dialect.invalid(op, [problem], "body") from None
         if self.api.guarded:
             call.failure = self._planned_failure(call)
         errors = problems(op.body_validator, call.body) if op.body_validator is not None else []

@@ -13,8 +13,9 @@ from starlette.responses import Response
 from mockserver.engine import Engine, Snapshot, Task, TaskStatus
 from mockserver.engine.ids import Ids
 from mockserver.media.catalog import media_url
+from mockserver.providers.aimlapi import details
 from mockserver.settings import Settings
-from mockserver.spec import FieldError, Operation
+from mockserver.spec import FieldError, Operation, problems
 from mockserver.web.errors import ApiError, Scope
 from mockserver.web.responses import iso_millis, json_response, retry_headers
 
@@ -32,6 +33,7 @@ FAILURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # Messages for statuses an operation does not list (router level). NestJS words both an
 # unknown route and an unsupported method "Cannot <METHOD> <path>"; the fake answers the
 # latter 405 (RFC 9110), not NestJS's 404.
+BODYLESS = frozenset({"empty", "media_type"})  # the pipeline's words for a request with no JSON body
 ROUTER_MESSAGES = {404: "Cannot {method} {path}", 405: "Cannot {method} {path}", 500: "Internal server error"}
 
 
@@ -85,14 +87,16 @@ class AimlapiDialect:
 
     def render(self, scope: Scope, op: Operation | None, error: ApiError) -> Response:
         status = error.status
-        if op is not None and status in op.responses:
+        if error.message is not None:
+            message = error.message
+        elif op is not None and status in op.responses:
             head = str(op.example_body(status)["message"]).split("\n")[0]
+            message = head + "".join(f"\n{e.field}: {details.detail(e)}" for e in error.errors)
         else:
             head = ROUTER_MESSAGES.get(status, "Internal server error")
-            head = head.format(method=scope["method"], path=scope["path"])
-        details = "".join(f"\n{e}" for e in error.errors)
+            message = head.format(method=scope["method"], path=scope["path"])
         body = {
-            "message": head + details,
+            "message": message,
             "path": scope["path"],
             "requestId": self._engine.request_id(),
             "statusCode": status,
@@ -101,4 +105,10 @@ class AimlapiDialect:
         return json_response(body, status, retry_headers(status, error.retry_after))
 
     def invalid(self, op: Operation, errors: list[FieldError], where: str) -> ApiError:
+        first = errors[0]
+        if first.keyword == "json":  # Express's parser refuses it before validation
+            return ApiError(400, message=details.json_syntax(first))
+        if first.keyword in BODYLESS and op.body_validator is not None:
+            # Express parses no body from an empty or non-JSON request: Zod sees `{}`.
+            errors = problems(op.body_validator, {}) or errors
         return ApiError(400, errors=tuple(errors))
