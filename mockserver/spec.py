@@ -241,7 +241,7 @@ def load_spec_file(path: Path, drop: tuple[str, ...] = ()) -> Spec:
     (the fake relaxes the callback_url scheme rule when local receivers are allowed)."""
     document = read_document(path)
     for pointer in drop:
-        *parents, last = pointer.strip("/").split("/")
+        *parents, last = (p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/"))
         node: Any = document
         for part in parents:
             node = node[part]

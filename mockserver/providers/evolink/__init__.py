@@ -23,6 +23,7 @@ PROVIDER = Provider(
     base_urls={"evolink": "https://api.evolink.ai", "evolink-mirror": "https://ai.odkkk.com/apiv1"},
     render_callback=wire.render_task,
     relaxed_for_local_callbacks=(wire.CALLBACK_PATTERN,),
+    variant=wire.variant,
     # A Gin gateway: case-sensitive paths, a trailing slash redirected (301 GET, 307 others).
     trailing_slash=TrailingSlash.REDIRECT,
 )

@@ -5,6 +5,7 @@ Provider layer: the only module that knows evolink's vocabulary.
 
 from __future__ import annotations
 
+import functools
 from http import HTTPStatus
 from typing import Any
 
@@ -14,7 +15,7 @@ from mockserver.engine import Engine, Snapshot, Task, TaskStatus
 from mockserver.engine.ids import Ids
 from mockserver.media.catalog import media_url
 from mockserver.settings import Settings
-from mockserver.spec import FieldError, Operation
+from mockserver.spec import FieldError, Operation, read_document
 from mockserver.web.errors import ApiError, Scope
 from mockserver.web.responses import json_response, retry_headers
 
@@ -48,8 +49,32 @@ FAILURE_MESSAGES = {
 # (<METHOD> <path>)", type invalid_request_error, with an empty code (docs/fidelity.md).
 ROUTER_MESSAGE = "Invalid URL ({method} {path})"
 ROUTER_TYPE = "invalid_request_error"
+# Statuses an operation's current style does not document, and the one it answers instead:
+# an over-large body is a bad request like any other (the current docs list no 413).
+UNDOCUMENTED_AS = {413: 400}
 # With local receivers allowed, the scheme rule moves from the schema to the callback guard.
 CALLBACK_PATTERN = "/components/schemas/VideoGenerationRequest/properties/callback_url/pattern"
+
+
+def variant(settings: Settings) -> tuple[str, ...]:
+    """The spec's responses the chosen error style does not have (seed-only ones, for
+    `current`): removed from the spec the fake serves, so it never answers them."""
+    return seed_only_responses() if settings.evolink_errors == "current" else ()
+
+
+@functools.cache
+def seed_only_responses() -> tuple[str, ...]:
+    """JSON pointers of the error responses that have no `current` example."""
+    document = read_document(SLUG)
+    found = []
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            for status, response in op.get("responses", {}).items():
+                examples = response.get("content", {}).get("application/json", {}).get("examples", {})
+                if int(status) >= 400 and "current" not in examples:
+                    escaped = path.replace("~", "~0").replace("/", "~1")
+                    found.append(f"/paths/{escaped}/{method}/responses/{status}")
+    return tuple(found)
 
 
 def new_task_id(ids: Ids, number: int, now: float) -> str:
@@ -125,11 +150,14 @@ class EvolinkDialect:
 
     def render(self, scope: Scope, op: Operation | None, error: ApiError) -> Response:
         status = error.status
+        if op is not None and status not in op.responses and status in UNDOCUMENTED_AS:
+            status = UNDOCUMENTED_AS[status]  # current style: the status its docs dropped
         if op is not None and status in op.responses:
             body = op.example_body(status, self.style)
         else:
             body = self._router_error(scope, status)
-        if error.param is not None:
+        # The seed style names the field at fault; the current one sends its examples exactly.
+        if error.param is not None and self.style == "seed":
             body["error"]["param"] = error.param
         return json_response(body, status, retry_headers(status, error.retry_after))
 
