@@ -147,12 +147,22 @@ async def test_tasks_expire_after_retention_results_after_ttl_and_are_then_prune
 async def test_credits_are_charged_by_the_task_and_refused_when_short(store: Store) -> None:
     e = engine(store, credits=20)
     await create(e, duration=10)
-    assert await e.balance("k") == 6
+    assert await e.balance("k", "p") == 6
     with pytest.raises(InsufficientCredits):
         await create(e, duration=5)
-    assert await e.balance("other") == 20  # per key
-    assert await e.balance("k") == 6  # a refusal charges nothing
+    assert await e.balance("other", "p") == 20  # per key
+    assert await e.balance("k", "q") == 20  # per provider
+    assert await e.balance("k", "p") == 6  # a refusal charges nothing
     assert await e.count_tasks() == 1
+
+
+async def test_balances_can_differ_by_provider_and_a_provider_not_named_is_unlimited(store: Store) -> None:
+    e = engine(store, credits={"p": 7})
+    await create(e, duration=5)
+    with pytest.raises(InsufficientCredits):
+        await create(e, duration=5)
+    await create(e, provider="q", duration=10)
+    assert await e.balance("k", "p") == 0 and await e.balance("k", "q") is None
 
 
 async def test_fault_rules_fire_for_their_operation_and_key_then_run_out(store: Store) -> None:

@@ -28,7 +28,15 @@ STATUS_WORDS = {
     TaskStatus.SUCCEEDED: "completed",
     TaskStatus.FAILED: "error",
 }
-PRICES = {5: 7, 10: 14}  # credits by video duration
+CREDITS_PER_USD = 2_000_000  # the gateway's unit: its pages show 3,900,000 credits for $1.95
+
+
+def price(usd_per_second: float, duration: int) -> int:
+    """`credits_used` for a video: the model's price (a setting) in the gateway's unit."""
+    return round(usd_per_second * duration * CREDITS_PER_USD)
+
+
+PRICES = {5: price(0.112, 5), 10: price(0.112, 10)}  # at the default price setting
 FAILURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # Messages for statuses an operation does not list (router level). NestJS words both an
 # unknown route and an unsupported method "Cannot <METHOD> <path>"; the fake answers the

@@ -24,7 +24,9 @@ async def test_aimlapi_generation_runs_queued_generating_completed_with_a_video_
         created = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(duration="10"))
         assert created.status_code == 200
         generation = created.json()
-        assert generation["status"] == "queued" and generation["meta"] == {"usage": {"credits_used": 14}}
+        assert generation["status"] == "queued" and generation["meta"] == {
+            "usage": {"credits_used": 2_240_000}
+        }
         assert generation["id"].endswith(":klingai/video-o1-image-to-video")
         query = f"{AIMLAPI_PATH}?generation_id={quote(generation['id'], safe='')}"
         seen = []

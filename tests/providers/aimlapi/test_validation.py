@@ -58,7 +58,7 @@ async def test_aimlapi_accepts_duration_as_number_or_string(duration: object) ->
         response = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(duration=duration))
     assert (
         response.status_code == 200
-        and response.json()["meta"]["usage"]["credits_used"] == int(duration) * 7 // 5
+        and response.json()["meta"]["usage"]["credits_used"] == int(duration) * 224_000
     )
 
 
