@@ -51,6 +51,11 @@ def ip_literal(host: str) -> IPAddress | None:
     return None
 
 
+def local_name(host: str) -> bool:
+    """`localhost`, `*.localhost`, `*.localdomain`: names that mean this machine."""
+    return _LOCAL_NAMES.search(host) is not None
+
+
 def is_public(address: IPAddress) -> bool:
     """Globally routable and unicast; IPv4-mapped IPv6 is judged as the IPv4 inside."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
@@ -92,7 +97,7 @@ class CallbackGuard:
             literal = ip_literal(host)
             if literal is not None and not is_public(literal):
                 raise CallbackRefused(f"{host} is not a public address")
-            if _LOCAL_NAMES.search(host):
+            if local_name(host):
                 raise CallbackRefused(f"{host} is a local name")
         return target
 

@@ -197,7 +197,7 @@ class Engine:
                 origin=intern(new.origin),
                 planned_failure=new.failure,
             )
-            timers = (Timer(task.natural_end, TASK_END, task.id),) if task.callback_url else ()
+            timers = (Timer(task.planned_end, TASK_END, task.id),) if task.callback_url else ()
             balance = self.starting_balance(task.provider)
             admission, outcome = await self.store.insert_task(gate, task, balance, timers)
             if admission.clock is not None:

@@ -88,6 +88,24 @@ async def test_planned_failure_ends_failed_with_its_code_at_the_natural_end(stor
     assert snap.progress == 99  # frozen where it stopped: progress never falls
 
 
+async def test_a_failure_at_start_ends_the_task_when_its_run_starts_and_fires_its_event(store: Store) -> None:
+    e = engine(store)
+    ended: list[float] = []
+
+    async def listen(task: Task) -> None:
+        ended.append(e.now())
+
+    e.on_task_end(listen)
+    unusable = Failure("image_processing_error", "no image", at_start=True)
+    task = await create(e, failure=unusable, callback_url="https://hooks.example.com/a")
+    await e.advance(1.9)
+    assert e.observe(task).status is TaskStatus.QUEUED and e.observe(task).remaining == 78
+    await e.advance(0.1)
+    snap = e.observe(task)
+    assert snap.status is TaskStatus.FAILED and snap.failure == unusable and snap.progress == 0
+    assert snap.ended_at == START + 2 and task.ends_at == START + 2 and ended == [START + 2]
+
+
 async def test_terminal_event_fires_once_per_task_in_time_order(store: Store) -> None:
     e = engine(store)
     ended: list[tuple[str, float]] = []

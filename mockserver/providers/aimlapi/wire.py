@@ -10,10 +10,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.engine import Engine, Snapshot, Task, TaskStatus
+from mockserver.engine import Engine, Failure, Snapshot, Task, TaskStatus
 from mockserver.engine.ids import Ids
 from mockserver.media.catalog import media_url
+from mockserver.providers import images
 from mockserver.providers.aimlapi import details
+from mockserver.providers.images import ImageProblem
 from mockserver.settings import Settings
 from mockserver.spec import FieldError, Operation, problems
 from mockserver.web.errors import ApiError, Scope
@@ -83,6 +85,37 @@ def render_generation(task: Task, snapshot: Snapshot, base_url: str) -> dict[str
         "error": error,
         "meta": meta(task),
     }
+
+
+# How the generation fails when its run starts, if an image cannot be used: the serving
+# backend's error types (its validation errors name the type and the field at fault).
+IMAGE_FAILURES = {
+    ImageProblem.UNREACHABLE: (
+        "file_download_error",
+        "Could not download {field}: it must be a public http(s) URL.",
+    ),
+    ImageProblem.UNDECODABLE: (
+        "image_load_error",
+        "Could not load {field} as an image: use JPEG, PNG or WebP.",
+    ),
+    ImageProblem.UNSUPPORTED: (
+        "image_load_error",
+        "Could not load {field} as an image: use JPEG, PNG or WebP.",
+    ),
+    ImageProblem.TOO_LARGE: ("file_too_large", "{field} is larger than 10 MB."),
+}
+IMAGE_FIELDS = ("image_url", "last_image_url")
+
+
+def image_failure(body: dict[str, Any]) -> Failure | None:
+    """The failure a generation meets when its run starts, if an image cannot be used."""
+    for field in IMAGE_FIELDS:
+        url = body.get(field)
+        problem = images.judge(url) if isinstance(url, str) else None
+        if problem is not None:
+            name, message = IMAGE_FAILURES[problem]
+            return Failure(name, message.format(field=field), at_start=True)
+    return None
 
 
 class AimlapiDialect:

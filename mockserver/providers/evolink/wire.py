@@ -11,9 +11,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.engine import Engine, Snapshot, Task, TaskStatus
+from mockserver.engine import Engine, Failure, Snapshot, Task, TaskStatus
 from mockserver.engine.ids import Ids
 from mockserver.media.catalog import media_url
+from mockserver.providers import images
+from mockserver.providers.images import ImageProblem
 from mockserver.settings import Settings
 from mockserver.spec import FieldError, Operation, read_document
 from mockserver.web.errors import ApiError, Scope
@@ -133,6 +135,36 @@ def render_created(task: Task) -> dict[str, Any]:
         "type": "video",
         "usage": usage(task),
     }
+
+
+# How the worker fails a task whose image it cannot use: the error-codes page's business code,
+# and its words for the case (sub-type examples such as "unsupported file type").
+IMAGE_FAILURES = {
+    ImageProblem.UNREACHABLE: (
+        "image_processing_error",
+        "Image processing error.\nThe image URL is not accessible: use a public http(s) URL that "
+        "downloads the image directly.",
+    ),
+    ImageProblem.UNDECODABLE: (
+        "image_processing_error",
+        "Image processing error.\nThe image could not be decoded: use JPG, PNG or WebP.",
+    ),
+    ImageProblem.UNSUPPORTED: (
+        "invalid_parameters",
+        "Invalid parameters.\nunsupported file type: use .jpg, .jpeg, .png or .webp.",
+    ),
+    ImageProblem.TOO_LARGE: ("invalid_parameters", "Invalid parameters.\nfile size exceeds 10MB."),
+}
+
+
+def image_failure(image_urls: Any) -> Failure | None:
+    """The failure a task meets when its run starts, if an image cannot be used."""
+    for url in image_urls if isinstance(image_urls, list) else ():
+        problem = images.judge(url) if isinstance(url, str) else None
+        if problem is not None:
+            code, message = IMAGE_FAILURES[problem]
+            return Failure(code, message, at_start=True)
+    return None
 
 
 def failure_message(code: str) -> str:
