@@ -36,7 +36,7 @@ def _pattern(op: Operation) -> re.Pattern[str]:
     return re.compile("".join(parts) + "$")
 
 
-@dataclass
+@dataclass(slots=True)
 class Match:
     endpoint: Endpoint | None  # None: no route for this method and path
     params: dict[str, str] = field(default_factory=dict)
@@ -102,15 +102,26 @@ class Router:
                     if not api.case_sensitive:
                         self._folded.add(mount, op, endpoint)
         self._owners.sort(key=lambda owner: -len(owner[0]))
+        self._static, self._templated = self._exact.static, self._exact.templated
         self._lenient = bool(self._folded.static or self._folded.templated) or any(
             api.trailing_slash is not TrailingSlash.STRICT for api in apis
         )
 
     def match(self, method: str, path: str) -> Match:
         lookup = "GET" if method == "HEAD" else method  # HEAD is served by GET, as Starlette does
-        endpoint, params, allowed = self._exact.find(lookup, path)
-        if endpoint is not None:
-            return Match(endpoint, params)
+        # the hot path, inline: one dict lookup, then the patterns
+        methods = self._static.get(path)
+        if methods is not None and (endpoint := methods.get(lookup)) is not None:
+            return Match(endpoint)
+        for pattern, candidates in self._templated:
+            found = pattern.match(path)
+            if found is not None and (endpoint := candidates.get(lookup)) is not None:
+                return Match(endpoint, found.groupdict())
+        return self._miss(lookup, path)
+
+    def _miss(self, lookup: str, path: str) -> Match:
+        """No exact route: the methods served at the path, then each API's own rules."""
+        _, _, allowed = self._exact.find(lookup, path)
         if self._lenient:
             found = self._lenient_match(lookup, path, allowed)
             if found is not None:
