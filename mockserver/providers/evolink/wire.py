@@ -197,8 +197,9 @@ class EvolinkDialect:
         if status in (404, 405):
             message, kind = ROUTER_MESSAGE.format(method=scope["method"], path=scope["path"]), ROUTER_TYPE
             word = ""
-        else:
-            message, kind, word = HTTPStatus(status).phrase, "api_error", "internal_error"
+        else:  # the operation-level 500's type in each style
+            message, word = HTTPStatus(status).phrase, "internal_error"
+            kind = "internal_server_error" if self.style == "seed" else "api_error"
         code: int | str = status if self.style == "seed" else word
         return {"error": {"code": code, "message": message, "type": kind}}
 
