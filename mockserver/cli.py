@@ -76,8 +76,8 @@ def _balances(settings: Settings) -> str:
     if credits is None:
         return "unlimited"
     if isinstance(credits, Mapping):
-        return ", ".join(f"{slug} {amount:g}" for slug, amount in credits.items())
-    return f"{credits:g} at each provider"
+        return ", ".join(f"{slug} {amount:.15g}" for slug, amount in credits.items())
+    return f"{credits:.15g} at each provider"
 
 
 def _url_host(host: str) -> str:
