@@ -134,3 +134,17 @@ async def test_aimlapi_enum_details_list_exactly_the_vendor_files_values() -> No
     lines = response.json()["message"].split("\n")
     assert f"duration: Invalid enum value. Expected {expected['duration']}, received '3'" in lines
     assert f"model: Invalid enum value. Expected {expected['model']}, received 'x'" in lines
+
+
+async def test_a_bad_testing_aid_keeps_the_fakes_own_words() -> None:
+    async with client(make_app()) as http:
+        fault = await http.post(AIMLAPI_PATH, headers={**AUTH, "X-Mock-Fault": "418"}, json=aimlapi_body())
+        fail = await http.post(AIMLAPI_PATH, headers={**AUTH, "X-Mock-Fail": "no such!"}, json=aimlapi_body())
+    assert fault.json()["message"] == (
+        "Body validation error\nX-Mock-Fault: '418' is not one of "
+        "400, 401, 403, 404, 413, 429, 500, 502, 503, 504"
+    )
+    assert (
+        fail.json()["message"]
+        == "Body validation error\nX-Mock-Fail: 'no such!' is not a failure code aimlapi reports"
+    )
