@@ -15,12 +15,16 @@ from pathlib import Path
 
 import click
 
+from contracts.drift import drift_command
 from mockserver.providers import PROVIDERS
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Contract checks for the AI/ML API and EvoLink video APIs."""
+
+
+main.add_command(drift_command)
 
 
 @main.command()

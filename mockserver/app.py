@@ -104,6 +104,8 @@ def create_app(
             _handlers(provider.handlers, specs[slug].operations.values()),
             mounts=provider.mounts,
             accepts_failure=provider.accepts_failure,
+            case_sensitive=provider.case_sensitive,
+            trailing_slash=provider.trailing_slash,
         )
         for slug, provider in registry.items()
     ]

@@ -10,6 +10,7 @@ import dataclasses
 import gc
 import logging
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 import click
@@ -18,7 +19,7 @@ import uvicorn
 from mockserver import server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
-from mockserver.settings import Settings
+from mockserver.settings import Settings, parse_credits
 from mockserver.web.hosts import is_loopback
 
 ENV = "MOCKSERVER_"
@@ -45,8 +46,7 @@ def banner(settings: Settings, seed: int) -> str:
         f"  control plane      {base}/__mock/      (reset, clock, tasks, faults, requests, callbacks)",
         f"  API key            {key}"
         + ("  (any non-empty key is accepted)" if settings.accept_any_key else ""),
-        f"  clock {clock}; seed {seed}; credits per key "
-        f"{'unlimited' if settings.credits is None else f'{settings.credits:g}'}; rate limit "
+        f"  clock {clock}; seed {seed}; credits per key {_balances(settings)}; rate limit "
         f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}; "
         f"evolink errors {settings.evolink_errors}",
     ]
@@ -76,6 +76,22 @@ def banner(settings: Settings, seed: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _credits(raw: str | None) -> float | dict[str, float] | None:
+    try:
+        return None if raw is None else parse_credits(raw)
+    except ValueError:
+        raise click.BadParameter(f"{raw!r}: a number, or slug=number pairs", param_hint="--credits") from None
+
+
+def _balances(settings: Settings) -> str:
+    credits = settings.credits
+    if credits is None:
+        return "unlimited"
+    if isinstance(credits, Mapping):
+        return ", ".join(f"{slug} {amount:.15g}" for slug, amount in credits.items())
+    return f"{credits:.15g} at each provider"
 
 
 def _url_host(host: str) -> str:
@@ -126,9 +142,17 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option(
     "--credits",
     default=None,
-    type=click.FloatRange(min=0),
     envvar=_env("credits"),
-    help="Credits per key (7 per 5 s video, 14 per 10 s) [default: unlimited].",
+    help="Each key's balance at each provider, in its own unit: N for every provider, or "
+    "evolink=N,aimlapi=M (EvoLink: 7 per 5 s video; AI/ML API: 2,000,000 per USD) "
+    "[default: unlimited].",
+)
+@click.option(
+    "--aimlapi-usd-per-second",
+    default=0.112,
+    type=click.FloatRange(min=0),
+    envvar=_env("aimlapi_usd_per_second"),
+    help="The AI/ML API model's price; its credits_used is this x seconds x 2,000,000.",
 )
 @click.option(
     "--rate-limit",
@@ -178,7 +202,8 @@ def main(
     seed: int | None,
     keys: tuple[str, ...],
     accept_any_key: bool,
-    credits: float | None,
+    credits: str | None,
+    aimlapi_usd_per_second: float,
     rate_limit: int,
     evolink_errors: str,
     allow_callback_hosts: tuple[str, ...],
@@ -194,7 +219,8 @@ def main(
         "clock": clock,
         "seed": seed,
         "accept_any_key": accept_any_key,
-        "credits": credits,
+        "credits": _credits(credits),
+        "aimlapi_usd_per_second": aimlapi_usd_per_second,
         "rate_limit": rate_limit,
         "evolink_errors": evolink_errors,
         "allow_callback_hosts": _split(allow_callback_hosts),

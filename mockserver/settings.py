@@ -28,7 +28,10 @@ class Settings:
     seed: int | None = None  # None: a random seed, printed at start
     keys: tuple[str, ...] = (DEFAULT_KEY,)
     accept_any_key: bool = False
-    credits: float | None = None  # per key; None is unlimited
+    # Each key's balance at each provider, in that provider's own unit (EvoLink credits; AI/ML
+    # API credits, about 2,000,000 per USD): one number for every provider, or by slug.
+    credits: float | Mapping[str, float] | None = None  # None is unlimited
+    aimlapi_usd_per_second: float = 0.112  # the model's price; credits_used follows it
     rate_limit: int = 0  # requests per minute per key; 0 is none
     evolink_errors: str = "seed"  # "seed" (integer codes) or "current" (string codes)
     queue_seconds: float = 2.0
@@ -67,7 +70,8 @@ class Settings:
             raise ValueError("evolink_errors must be 'seed' or 'current'")
         if self.aimlapi_create_status not in (200, 201):
             raise ValueError("aimlapi_create_status must be 200 or 201")
-        if self.rate_limit < 0 or (self.credits is not None and self.credits < 0):
+        balances = self.credits.values() if isinstance(self.credits, Mapping) else [self.credits]
+        if self.rate_limit < 0 or any(b is not None and b < 0 for b in balances):
             raise ValueError("rate_limit and credits cannot be negative")
         for name in ("header_timeout", "body_timeout", "keepalive_timeout", "callback_timeout"):
             if getattr(self, name) <= 0:
@@ -75,6 +79,15 @@ class Settings:
         for name in ("max_connections", "max_header_bytes", "max_body_bytes", "callback_concurrency"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if self.aimlapi_usd_per_second < 0:
+            raise ValueError("aimlapi_usd_per_second cannot be negative")
+
+    def balance(self, provider: str) -> float | None:
+        """A key's starting balance at this provider (None: unlimited, and for a provider the
+        per-provider form does not name)."""
+        if isinstance(self.credits, Mapping):
+            return self.credits.get(provider)
+        return self.credits
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -115,8 +128,9 @@ _FLOATS = {
     "body_timeout",
     "keepalive_timeout",
     "shutdown_timeout",
+    "aimlapi_usd_per_second",
 }
-_OPTIONAL_NUMBERS = {"credits", "task_retention", "seed"}
+_OPTIONAL_NUMBERS = {"task_retention", "seed"}
 
 
 def _parse(name: str, raw: str) -> Any:
@@ -130,8 +144,24 @@ def _parse(name: str, raw: str) -> Any:
         return int(raw)
     if name in _FLOATS:
         return float(raw)
+    if name == "credits":
+        return parse_credits(raw)
     if name in _OPTIONAL_NUMBERS:
         if raw.strip().lower() in ("", "none", "unlimited"):
             return None
         return int(raw) if name == "seed" else float(raw)
     return raw
+
+
+def parse_credits(raw: str) -> float | dict[str, float] | None:
+    """`14` (every provider), `evolink=14,aimlapi=1120000` (by provider) or `unlimited`."""
+    raw = raw.strip()
+    if raw.lower() in ("", "none", "unlimited"):
+        return None
+    if "=" not in raw:
+        return float(raw)
+    balances = {}
+    for part in raw.split(","):
+        slug, _, amount = part.partition("=")
+        balances[slug.strip()] = float(amount)
+    return balances

@@ -8,6 +8,7 @@ validators are jsonschema-rs, compiled once per spec at start-up.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import re
@@ -30,6 +31,10 @@ class FieldError:
     field: str  # "image_urls[0]", "generation_id", "body"
     detail: str
     keyword: str = "invalid"  # the schema keyword that failed: "enum", "required", ...
+    # What the keyword asked for (enum options, a length limit, types, a format) and the value
+    # that broke it, for a dialect that words its own details.
+    expected: Any = dataclasses.field(default=None, compare=False)
+    received: Any = dataclasses.field(default=None, compare=False)
 
     @property
     def top(self) -> str:
@@ -52,7 +57,9 @@ def field_errors(errors: Iterable[jsonschema_rs.ValidationError]) -> list[FieldE
         elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
             extra = ", ".join(map(str, kind.unexpected))
             name = f"{name}.{extra}" if name else extra
-        found.append(FieldError(name or "body", error.message, type(kind).__name__.lower()))
+        found.append(
+            FieldError(name or "body", error.message, type(kind).__name__.lower(), kind.value, error.instance)
+        )
     return sorted(found, key=lambda e: e.field)
 
 
@@ -234,7 +241,7 @@ def load_spec_file(path: Path, drop: tuple[str, ...] = ()) -> Spec:
     (the fake relaxes the callback_url scheme rule when local receivers are allowed)."""
     document = read_document(path)
     for pointer in drop:
-        *parents, last = pointer.strip("/").split("/")
+        *parents, last = (p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/"))
         node: Any = document
         for part in parents:
             node = node[part]

@@ -73,6 +73,11 @@ def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | Non
     return None
 
 
+def local_name(host: str) -> bool:
+    """`localhost`, `*.localhost`, `*.localdomain`: names that mean this machine."""
+    return _LOCAL_NAMES.search(host) is not None
+
+
 def is_public(address: IPAddress) -> bool:
     """Globally routable unicast. An IPv6 address that embeds an IPv4 one (mapped, 6to4,
     Teredo, NAT64, IPv4-compatible) must be public on both counts; site-local is not."""
@@ -119,7 +124,7 @@ class CallbackGuard:
             literal = ip_literal(host)
             if literal is not None and not is_public(literal):
                 raise CallbackRefused(f"{host} is not a public address")
-            if _LOCAL_NAMES.search(host):
+            if local_name(host):
                 raise CallbackRefused(f"{host} is a local name")
         return target
 

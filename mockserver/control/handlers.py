@@ -108,10 +108,9 @@ async def list_faults(call: Call) -> Response:
 async def add_fault(call: Call) -> Response:
     body = call.body
     operation, status = body["operation"], body["status"]
-    op = next(
-        (p.operation(operation) for p in call.fake.providers.values() if p.operation(operation) is not None),
-        None,
-    )
+    # as served with this fake's settings: an error style may document fewer statuses
+    served = [call.fake.specs[slug].operations for slug in call.fake.providers]
+    op = next((ops[operation] for ops in served if operation in ops), None)
     if op is None:
         known = ", ".join(sorted(o for p in call.fake.providers.values() for o in p.operation_ids))
         raise ApiError(400, param="operation", errors=(FieldError("operation", f"not one of {known}"),))

@@ -11,7 +11,7 @@ import itertools
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +81,7 @@ class Engine:
         *,
         timing: Timing = Timing(),
         seed: int | None = None,
-        credits: float | None = None,
+        credits: float | Mapping[str, float] | None = None,  # per key, per provider
         rate_limit: int = 0,
         keys: Iterable[str] = (),
         accept_any_key: bool = False,
@@ -197,8 +197,9 @@ class Engine:
                 origin=intern(new.origin),
                 planned_failure=new.failure,
             )
-            timers = (Timer(task.natural_end, TASK_END, task.id),) if task.callback_url else ()
-            admission, outcome = await self.store.insert_task(gate, task, self.credits, timers)
+            timers = (Timer(task.planned_end, TASK_END, task.id),) if task.callback_url else ()
+            balance = self.starting_balance(task.provider)
+            admission, outcome = await self.store.insert_task(gate, task, balance, timers)
             if admission.clock is not None:
                 gate = self._fresh(gate, admission.clock)
                 continue
@@ -288,10 +289,17 @@ class Engine:
 
     # -- credits, fault rules, journal, deliveries -------------------------------------
 
-    async def balance(self, key: str) -> float | None:
-        if self.credits is None:
+    def starting_balance(self, provider: str) -> float | None:
+        """Each key's balance at a provider, in its unit: one for all, or by provider."""
+        if isinstance(self.credits, Mapping):
+            return self.credits.get(provider)
+        return self.credits
+
+    async def balance(self, key: str, provider: str) -> float | None:
+        start = self.starting_balance(provider)
+        if start is None:
             return None
-        return self.credits - await self.store.spent(key)
+        return start - await self.store.spent(key, provider)
 
     async def add_rule(
         self, operation: str, status: int, count: int, key: str | None, retry_after: int | None

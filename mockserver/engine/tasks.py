@@ -30,6 +30,7 @@ class Failure:
 
     code: str
     message: str | None = None
+    at_start: bool = False  # fails when its run starts (an input the worker cannot use)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +80,15 @@ class Task:
         return self.started_at + self.run_seconds
 
     @property
+    def planned_end(self) -> float:
+        """When it ends unless an outcome is forced: at the start of its run if its input is
+        unusable, else at the end of its run."""
+        failure = self.planned_failure
+        return self.started_at if failure is not None and failure.at_start else self.natural_end
+
+    @property
     def ends_at(self) -> float:
-        return self.ending.at if self.ending is not None else self.natural_end
+        return self.ending.at if self.ending is not None else self.planned_end
 
     def _progress(self, at: float) -> int:
         if at < self.started_at or self.run_seconds <= 0:
@@ -93,11 +101,11 @@ class Task:
         if ending is not None and now >= ending.at:
             progress = 100 if ending.status is TaskStatus.SUCCEEDED else self._progress(ending.at)
             return Snapshot(ending.status, progress, None, ending.failure, ending.at)
-        if now >= self.natural_end:
+        end = self.planned_end
+        if now >= end:
             if self.planned_failure is not None:
-                end = self.natural_end
                 return Snapshot(TaskStatus.FAILED, self._progress(end), None, self.planned_failure, end)
-            return Snapshot(TaskStatus.SUCCEEDED, 100, None, None, self.natural_end)
+            return Snapshot(TaskStatus.SUCCEEDED, 100, None, None, end)
         remaining = math.ceil(self.natural_end - now)
         if now < self.started_at:
             return Snapshot(TaskStatus.QUEUED, 0, remaining, None, None)

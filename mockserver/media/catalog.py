@@ -10,8 +10,8 @@ from pathlib import Path
 FILES_DIR = Path(__file__).with_name("files")
 DURATIONS = (5, 10)
 ASPECT_RATIOS = ("16:9", "9:16", "1:1")
-# Small frames keep the files tiny; the aspect ratio is what clients and tests check.
-FRAME_SIZES = {"16:9": (320, 180), "9:16": (180, 320), "1:1": (240, 240)}
+# The documented output is 1920x1080; portrait and square keep its 1080-pixel short side.
+FRAME_SIZES = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
 
 
 def video_path(duration: int, aspect_ratio: str) -> Path:

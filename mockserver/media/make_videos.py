@@ -1,8 +1,9 @@
 """Regenerate the bundled result videos (a maintainer tool; needs PyAV, not run at serve time).
 
 Usage: python -m mockserver.media.make_videos
-Each file is a real H.264 MP4: a dark frame with a bar that sweeps across once per video,
-so a player visibly plays it. Small frame sizes and 4 fps keep each file a few kilobytes.
+Each file is a real H.264 MP4 at the documented output size (1920x1080 and its portrait and
+square siblings) with the requested duration: one still frame (a dark field with a bar), 4 fps,
+and a single key frame, so every later frame is skipped and each file stays a few kilobytes.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import numpy as np
 from mockserver.media.catalog import ASPECT_RATIOS, DURATIONS, FRAME_SIZES, video_path
 
 FPS = 4
+BAR = 64  # pixels wide, centred
 
 
-def _frame(width: int, height: int, index: int, count: int) -> np.ndarray:
+def _frame(width: int, height: int) -> np.ndarray:
     image = np.full((height, width, 3), 24, dtype=np.uint8)
-    x = int((width - 8) * index / max(count - 1, 1))
-    image[:, x : x + 8] = (230, 120, 40)
+    left = (width - BAR) // 2
+    image[:, left : left + BAR] = (230, 120, 40)
     return image
 
 
@@ -32,9 +34,16 @@ def make(duration: int, aspect_ratio: str, path: Path) -> None:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = Fraction(1, FPS)
-        stream.options = {"crf": "35", "preset": "veryslow"}
+        # One key frame for the whole file: the still frame repeats as skipped macroblocks.
+        stream.options = {
+            "crf": "40",
+            "preset": "veryslow",
+            "g": str(count),
+            "x264-params": f"scenecut=0:keyint={count}:bframes=16",
+        }
+        still = _frame(width, height)
         for index in range(count):
-            frame = av.VideoFrame.from_ndarray(_frame(width, height, index, count), format="rgb24")
+            frame = av.VideoFrame.from_ndarray(still, format="rgb24")
             frame.pts = index
             for packet in stream.encode(frame):
                 container.mux(packet)

@@ -18,6 +18,7 @@ from mockserver.engine import Engine, Snapshot, Task, TaskStatus
 from mockserver.settings import Settings
 from mockserver.spec import Operation, Spec, load_spec_file
 from mockserver.web.errors import Dialect
+from mockserver.web.pipeline import TrailingSlash
 
 RenderCallback = Callable[[Task, Snapshot, str], dict[str, Any]]  # (task, snapshot, base URL)
 
@@ -48,11 +49,19 @@ class Provider:
     render_callback: RenderCallback | None = None  # its callback body, if it calls back
     # JSON pointers removed from the spec when callbacks to local receivers are allowed.
     relaxed_for_local_callbacks: tuple[str, ...] = field(default=())
+    # JSON pointers these settings remove from the spec (responses one error style lacks).
+    variant: Callable[[Settings], tuple[str, ...]] | None = None
+    # How the real gateway routes: paths in any case, and a known path followed by `/`.
+    case_sensitive: bool = True
+    trailing_slash: TrailingSlash = TrailingSlash.STRICT
 
     def spec(self, settings: Settings | None = None) -> Spec:
-        drop = (
-            self.relaxed_for_local_callbacks if settings is not None and settings.allow_callback_hosts else ()
-        )
+        """The spec as the fake serves it with these settings (all of it without)."""
+        if settings is None:
+            return load_spec_file(self.spec_file)
+        drop = self.relaxed_for_local_callbacks if settings.allow_callback_hosts else ()
+        if self.variant is not None:
+            drop += self.variant(settings)
         return load_spec_file(self.spec_file, drop)
 
     @functools.cached_property

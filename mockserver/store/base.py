@@ -50,8 +50,9 @@ class Store(Protocol):
     async def insert_task(
         self, gate: Gate, task: Task, balance: float | None, timers: Sequence[Timer]
     ) -> tuple[Admission, Insert]:
-        """`admit`, then charge `task.credits` to the owner (within `balance`, None meaning
-        unlimited), store the task and schedule `timers`, all or nothing."""
+        """`admit`, then charge `task.credits` to the owner's account at the task's provider
+        (within `balance`, None meaning unlimited), store the task and schedule `timers`, all
+        or nothing."""
 
     async def task(self, task_id: str) -> Task | None: ...
 
@@ -68,8 +69,8 @@ class Store(Protocol):
     async def prune(self, created_by: float) -> int:
         """Forget tasks (and their media and deliveries) created at or before this fake time."""
 
-    async def spent(self, key: str) -> float:
-        """Credits the key has spent."""
+    async def spent(self, key: str, provider: str) -> float:
+        """Credits the key has spent at a provider (in its unit)."""
 
     # -- fault rules -------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ class MemoryStore:
         self._ids: list[str] = []
         self._first = 0
         self._by_media: dict[str, str] = {}
-        self._spent: dict[str, float] = {}
+        self._spent: dict[tuple[str, str], float] = {}  # (key, provider) -> credits
         self._windows: dict[str | None, limits.Window] = {}
         self._rules: list[FaultRule] = []
         self._journal: deque[JournalEntry] = deque(maxlen=self._journal_limit)
@@ -99,10 +99,11 @@ class MemoryStore:
             return admission, Insert.REFUSED
         if task.id in self._tasks:
             return admission, Insert.TAKEN
-        spent = self._spent.get(task.owner, 0.0)
+        account = (task.owner, task.provider)
+        spent = self._spent.get(account, 0.0)
         if balance is not None and spent + task.credits > balance:
             return admission, Insert.NO_CREDITS
-        self._spent[task.owner] = spent + task.credits
+        self._spent[account] = spent + task.credits
         self._tasks[task.id] = task
         self._numbers.append(task.number)
         self._ids.append(task.id)
@@ -154,8 +155,8 @@ class MemoryStore:
             del self._deliveries[delivery_id]
         return len(doomed)
 
-    async def spent(self, key: str) -> float:
-        return self._spent.get(key, 0.0)
+    async def spent(self, key: str, provider: str) -> float:
+        return self._spent.get((key, provider), 0.0)
 
     # -- fault rules -------------------------------------------------------------------
 

@@ -7,8 +7,10 @@ Web layer. `app.state.mock` is the `Fake` (engine, runtime, registry) for tests.
 
 from __future__ import annotations
 
+from html import escape
 from types import SimpleNamespace
 
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mockserver.fake import Fake
@@ -42,7 +44,29 @@ class MockApp:
             await found.endpoint(scope, receive, send)
             return
         owner = found.owner or self.router.fallback
+        if found.redirect is not None:
+            await self._redirect(owner, found.redirect, scope, receive, send)
+            return
         await self._miss(owner, scope, receive, send, found.allowed)
+
+    async def _redirect(self, api: Api, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """A known path with a trailing slash, where the API redirects it (Gin's default, through
+        Go's `http.Redirect`): 301 with a small HTML body for GET, else an empty 307."""
+        fake = self.fake
+        await fake.runtime.ensure_started()
+        scope[SCOPE_ROUTE] = (api.slug, None)
+        query = scope.get("query_string", b"").decode("latin-1")
+        location = path + (f"?{query}" if query else "")
+        if scope["method"] == "GET":
+            body = f'<a href="{escape(location)}">Moved Permanently</a>.\n\n'
+            response = Response(body, 301, {"Location": location}, media_type="text/html")
+        else:
+            response = Response(status_code=307, headers={"Location": location})
+        status = response.status_code
+        if api.journaled:
+            key = bearer(next((v for k, v in scope["headers"] if k == b"authorization"), None))
+            await journal(fake, scope, api.slug, None, key, status)
+        await response(scope, receive, send)
 
     async def _miss(
         self, api: Api, scope: Scope, receive: Receive, send: Send, allowed: tuple[str, ...]

@@ -38,7 +38,7 @@ class ApiError(Exception):
     param: str | None = None
     errors: tuple[FieldError, ...] = ()
     retry_after: int | None = None
-    message: str | None = None  # the control plane's own words
+    message: str | None = None  # the whole message, where a dialect words it itself
 
 
 class Dialect(Protocol):

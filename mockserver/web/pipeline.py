@@ -7,6 +7,7 @@ Web layer: a plain ASGI endpoint per operation (no Request object on the hot pat
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 import time
@@ -53,6 +54,14 @@ Handler = Callable[["Call"], Awaitable[Response]]
 Access = Callable[[Scope, dict[bytes, bytes]], ApiError | None]  # the refusal, or None
 
 
+class TrailingSlash(enum.Enum):
+    """What an API does with a known path followed by one `/`."""
+
+    STRICT = "strict"  # no route: 404
+    SERVE = "serve"  # the same route answers (Express's default, non-strict routing)
+    REDIRECT = "redirect"  # a redirect to the path without it: 301 for GET, else 307 (Gin's default)
+
+
 @dataclass(frozen=True, eq=False)
 class Api:
     """One API the fake serves: a provider's, the control plane, or the result files."""
@@ -69,6 +78,8 @@ class Api:
     error_schema: str = "ErrorResponse"  # the spec's error envelope, in components.schemas
     access: Access | None = None  # who may call it at all (the control plane)
     json_any_type: bool = False  # take a JSON body whatever its Content-Type (curl -d sends a form type)
+    case_sensitive: bool = True  # False: paths match in any case (Express's default)
+    trailing_slash: TrailingSlash = TrailingSlash.STRICT
 
     def served(self) -> list[Operation]:
         return [
@@ -242,16 +253,19 @@ class Endpoint:
         raw = await self._read(call)
         if not raw:
             if op.body_required:
-                raise dialect.invalid(op, [FieldError("body", "a JSON body is required")], "body")
+                raise dialect.invalid(op, [FieldError("body", "a JSON body is required", "empty")], "body")
             return
         content_type = (call.header(b"content-type") or "").split(";")[0].strip().lower()
         is_json = content_type == "application/json" or content_type.endswith("+json")
         if not is_json and not self.api.json_any_type:
-            raise dialect.invalid(op, [FieldError("body", "Content-Type must be application/json")], "body")
+            detail = "Content-Type must be application/json"
+            raise dialect.invalid(op, [FieldError("body", detail, "media_type")], "body")
         try:
             call.body = orjson.loads(raw)
         except orjson.JSONDecodeError as error:
-            raise dialect.invalid(op, [FieldError("body", f"malformed JSON: {error}")], "body") from None
+            # `expected`: where parsing stopped; `received`: the raw body (a dialect may quote it)
+            problem = FieldError("body", f"malformed JSON: {error}", "json", error.pos, raw)
+            raise dialect.invalid(op, [problem], "body") from None
         if self.api.guarded:
             call.failure = self._planned_failure(call)
         errors = problems(op.body_validator, call.body) if op.body_validator is not None else []

@@ -1,6 +1,7 @@
 """The route table, compiled from the specs: a dict for static paths, one pattern per templated
 path, a method table for each; and which API owns a path that matches no route (its 404 and
-405 answer in that API's envelope).
+405 answer in that API's envelope). Each API's own routing rules (case-insensitive paths, a
+trailing slash served or redirected) are tried only on a miss, so the hot path is one lookup.
 
 Web layer.
 """
@@ -12,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mockserver.spec import Operation
-from mockserver.web.pipeline import Api, Endpoint
+from mockserver.web.pipeline import Api, Endpoint, TrailingSlash
 
 _TEMPLATE = re.compile(r"\{(\w+)\}")
 
@@ -35,12 +36,53 @@ def _pattern(op: Operation) -> re.Pattern[str]:
     return re.compile("".join(parts) + "$")
 
 
-@dataclass
+@dataclass(slots=True)
 class Match:
     endpoint: Endpoint | None  # None: no route for this method and path
     params: dict[str, str] = field(default_factory=dict)
     owner: Api | None = None  # whose envelope a miss answers in
     allowed: tuple[str, ...] = ()  # methods served at this path (a 405 lists them)
+    redirect: str | None = None  # the path to redirect to (an API that redirects a trailing slash)
+
+
+@dataclass
+class _Table:
+    """Routes by path: static paths in a dict, templated ones as patterns."""
+
+    fold: bool  # keys are lowercase and patterns ignore case
+    static: dict[str, dict[str, Endpoint]] = field(default_factory=dict)
+    templated: list[tuple[re.Pattern[str], dict[str, Endpoint]]] = field(default_factory=list)
+    _by_pattern: dict[str, dict[str, Endpoint]] = field(default_factory=dict)
+
+    def add(self, mount: str, op: Operation, endpoint: Endpoint) -> None:
+        path = mount + op.path
+        if "{" not in path:
+            self.static.setdefault(path.lower() if self.fold else path, {})[op.method] = endpoint
+            return
+        full = f"^{re.escape(mount)}{_pattern(op).pattern}"
+        methods = self._by_pattern.get(full)
+        if methods is None:
+            methods = self._by_pattern[full] = {}
+            self.templated.append((re.compile(full, re.IGNORECASE if self.fold else 0), methods))
+        methods[op.method] = endpoint
+
+    def find(self, lookup: str, path: str) -> tuple[Endpoint | None, dict[str, str], set[str]]:
+        """The endpoint for a method at a path, its parameters, and the methods served there."""
+        allowed: set[str] = set()
+        methods = self.static.get(path.lower() if self.fold else path)
+        if methods is not None:
+            endpoint = methods.get(lookup)
+            if endpoint is not None:
+                return endpoint, {}, allowed
+            allowed |= set(methods)
+        for pattern, candidates in self.templated:
+            found = pattern.match(path)
+            if found is not None:
+                endpoint = candidates.get(lookup)
+                if endpoint is not None:
+                    return endpoint, found.groupdict(), allowed
+                allowed |= set(candidates)
+        return None, {}, allowed
 
 
 class Router:
@@ -48,51 +90,72 @@ class Router:
         self, apis: Sequence[Api], make: Callable[[Api, Operation], Endpoint], fallback: Api
     ) -> None:
         self.fallback = fallback
-        self._static: dict[str, dict[str, Endpoint]] = {}
-        self._templated: list[tuple[str, re.Pattern[str], dict[str, Endpoint]]] = []
+        self._exact = _Table(fold=False)
+        self._folded = _Table(fold=True)  # only the APIs whose paths ignore case
         self._owners: list[tuple[str, Api]] = []
-        by_pattern: dict[str, dict[str, Endpoint]] = {}
         for api in apis:
             for mount in api.mounts:
                 self._owners += [(namespace, api) for namespace in _namespaces(api, mount)]
                 for op in api.served():
                     endpoint = make(api, op)
-                    path = mount + op.path
-                    if "{" not in path:
-                        self._static.setdefault(path, {})[op.method] = endpoint
-                        continue
-                    full = f"^{re.escape(mount)}{_pattern(op).pattern}"
-                    methods = by_pattern.get(full)
-                    if methods is None:
-                        methods = by_pattern[full] = {}
-                        self._templated.append((path, re.compile(full), methods))
-                    methods[op.method] = endpoint
+                    self._exact.add(mount, op, endpoint)
+                    if not api.case_sensitive:
+                        self._folded.add(mount, op, endpoint)
         self._owners.sort(key=lambda owner: -len(owner[0]))
+        self._static, self._templated = self._exact.static, self._exact.templated
+        self._lenient = bool(self._folded.static or self._folded.templated) or any(
+            api.trailing_slash is not TrailingSlash.STRICT for api in apis
+        )
 
     def match(self, method: str, path: str) -> Match:
         lookup = "GET" if method == "HEAD" else method  # HEAD is served by GET, as Starlette does
+        # the hot path, inline: one dict lookup, then the patterns
         methods = self._static.get(path)
-        if methods is not None:
-            endpoint = methods.get(lookup)
-            if endpoint is not None:
-                return Match(endpoint)
-            allowed = set(methods)
-        else:
-            allowed = set()
-        for _, pattern, candidates in self._templated:
+        if methods is not None and (endpoint := methods.get(lookup)) is not None:
+            return Match(endpoint)
+        for pattern, candidates in self._templated:
             found = pattern.match(path)
+            if found is not None and (endpoint := candidates.get(lookup)) is not None:
+                return Match(endpoint, found.groupdict())
+        return self._miss(lookup, path)
+
+    def _miss(self, lookup: str, path: str) -> Match:
+        """No exact route: the methods served at the path, then each API's own rules."""
+        _, _, allowed = self._exact.find(lookup, path)
+        if self._lenient:
+            found = self._lenient_match(lookup, path, allowed)
             if found is not None:
-                endpoint = candidates.get(lookup)
-                if endpoint is not None:
-                    return Match(endpoint, found.groupdict())
-                allowed |= set(candidates)
+                return found
         if "GET" in allowed:
             allowed.add("HEAD")
         return Match(None, owner=self.owner(path), allowed=tuple(sorted(allowed)))
 
+    def _lenient_match(self, lookup: str, path: str, allowed: set[str]) -> Match | None:
+        """A miss, tried again under each API's own rules: any case, then without a trailing
+        slash (served, or answered with a redirect). Adds what it sees to `allowed`."""
+        endpoint, params, also = self._folded.find(lookup, path)
+        allowed |= also
+        if endpoint is not None:
+            return Match(endpoint, params)
+        if len(path) < 2 or not path.endswith("/"):
+            return None
+        bare = path[:-1]
+        endpoint, params, _ = self._exact.find(lookup, bare)
+        if endpoint is None:
+            endpoint, params, _ = self._folded.find(lookup, bare)
+        if endpoint is None:
+            return None
+        rule = endpoint.api.trailing_slash
+        if rule is TrailingSlash.SERVE:
+            return Match(endpoint, params)
+        if rule is TrailingSlash.REDIRECT:
+            return Match(None, owner=endpoint.api, redirect=bare)
+        return None
+
     def owner(self, path: str) -> Api:
+        folded = path.lower()
         for namespace, api in self._owners:
-            if path.startswith(namespace):
+            if (path if api.case_sensitive else folded).startswith(namespace):
                 return api
         return self.fallback
 
@@ -100,6 +163,5 @@ class Router:
 def _namespaces(api: Api, mount: str) -> set[str]:
     """Where a path that matches none of the API's routes still belongs to it: the mount, or
     (unmounted) the first segment of each of its paths, such as `/v1/`."""
-    if mount:
-        return {mount + "/"}
-    return {"/" + op.path.strip("/").split("/")[0] + "/" for op in api.served()}
+    found = {mount + "/"} if mount else {"/" + op.path.strip("/").split("/")[0] + "/" for op in api.served()}
+    return found if api.case_sensitive else {namespace.lower() for namespace in found}

@@ -54,8 +54,11 @@ def evolink(app: Any) -> EvolinkClient:
     return EvolinkClient(KEY, base_url="http://fake.test", transport=SyncASGITransport(app), retry=NO_RETRY)
 
 
-@pytest.mark.parametrize("style", ["seed", "current"])
-@pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 429, 500, 502, 503])
+@pytest.mark.parametrize(
+    ("style", "status"),
+    [("seed", s) for s in (400, 401, 402, 403, 404, 429, 500, 502, 503)]
+    + [("current", s) for s in (400, 401, 402, 403, 429, 500)],  # the statuses each style documents
+)
 def test_every_evolink_error_surfaces_as_its_exception_with_the_documented_fields(
     style: str, status: int
 ) -> None:

@@ -16,8 +16,8 @@ from mockserver.providers import PROVIDERS
 from mockserver.transport import SyncASGITransport
 from tests.helpers import AUTH, KEY, aimlapi_body, evolink_body, make_app, state_of
 
-CREDITS = 60
-COST = {5: 7, 10: 14}
+CREDITS = {"evolink": 60, "aimlapi": 9_000_000}  # each provider's own unit
+COST = {"evolink": {5: 7, 10: 14}, "aimlapi": {5: 1_120_000, 10: 2_240_000}}
 RETENTION = 7 * 86400
 RESULT_TTL = 86400
 HOOK = "https://hooks.example.com/done"
@@ -51,7 +51,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.transport = SyncASGITransport(self.app)
         self.http = httpx.Client(transport=self.transport, base_url="http://fake.test")
         self.tasks: list[Seen] = []
-        self.spent = 0
+        self.spent = {"evolink": 0, "aimlapi": 0}
 
     def teardown(self) -> None:
         if hasattr(self, "http"):
@@ -88,11 +88,11 @@ class Lifecycle(RuleBasedStateMachine):
         else:
             body = aimlapi_body(duration=duration, prompt=prompt.replace("service_error", "GenerationError"))
             response = self.http.post("/v2/video/generations", headers=AUTH, json=body)
-        if self.spent + COST[duration] > CREDITS:
+        if self.spent[provider] + COST[provider][duration] > CREDITS[provider]:
             assert response.status_code == (402 if provider == "evolink" else 403)
             return
         assert response.status_code == 200, response.text
-        self.spent += COST[duration]
+        self.spent[provider] += COST[provider][duration]
         self.tasks.append(
             Seen(provider, response.json()["id"], callback and provider == "evolink", self.now())
         )
@@ -157,8 +157,10 @@ class Lifecycle(RuleBasedStateMachine):
     @invariant()
     def credits_match_what_was_created(self) -> None:
         if hasattr(self, "app"):
-            balance = self.transport.portal.call(state_of(self.app).engine.balance, fingerprint(KEY))
-            assert balance == CREDITS - self.spent
+            engine = state_of(self.app).engine
+            for provider, spent in self.spent.items():
+                balance = self.transport.portal.call(engine.balance, fingerprint(KEY), provider)
+                assert balance == CREDITS[provider] - spent
 
     @invariant()
     def each_finished_task_with_a_callback_has_one_delivery(self) -> None:

@@ -11,7 +11,7 @@ import urllib.request
 import httpx
 import pytest
 
-from client import AsyncEvolinkClient, EvolinkClient, RetryPolicy, ServiceUnavailableError
+from client import AsyncEvolinkClient, EvolinkClient, RetryPolicy, InternalServerError
 
 BODY = {"model": "kling-o1-image-to-video", "prompt": "A cat", "image_urls": ["https://example.com/c.jpg"]}
 
@@ -55,7 +55,7 @@ def test_the_reference_client_with_its_default_base_url(video_mock, tmp_path):
 
 
 @pytest.mark.video_mock(keys=["only-key"], credits=7, seed=5, evolink_errors="current",
-                        faults=[{"operation": "getTaskDetail", "status": 503, "count": 1}])
+                        faults=[{"operation": "getTaskDetail", "status": 500, "count": 1}])
 def test_the_marker_configures_keys_credits_seed_errors_and_faults(video_mock):
     refused = httpx.post("https://api.evolink.ai/v1/videos/generations",
                          headers={"Authorization": "Bearer other"}, json=BODY)
@@ -66,7 +66,7 @@ def test_the_marker_configures_keys_credits_seed_errors_and_faults(video_mock):
                        headers={"Authorization": "Bearer only-key"}, json=BODY)
     assert ok.status_code == 200 and broke.json()["error"]["code"] == "insufficient_quota"
     no_retries = RetryPolicy(max_retries=0)
-    with EvolinkClient("only-key", retry=no_retries) as videos, pytest.raises(ServiceUnavailableError):
+    with EvolinkClient("only-key", retry=no_retries) as videos, pytest.raises(InternalServerError):
         videos.get(ok.json()["id"])
     assert video_mock.state.engine.seed == 5
 

@@ -88,6 +88,24 @@ async def test_planned_failure_ends_failed_with_its_code_at_the_natural_end(stor
     assert snap.progress == 99  # frozen where it stopped: progress never falls
 
 
+async def test_a_failure_at_start_ends_the_task_when_its_run_starts_and_fires_its_event(store: Store) -> None:
+    e = engine(store)
+    ended: list[float] = []
+
+    async def listen(task: Task) -> None:
+        ended.append(e.now())
+
+    e.on_task_end(listen)
+    unusable = Failure("image_processing_error", "no image", at_start=True)
+    task = await create(e, failure=unusable, callback_url="https://hooks.example.com/a")
+    await e.advance(1.9)
+    assert e.observe(task).status is TaskStatus.QUEUED and e.observe(task).remaining == 78
+    await e.advance(0.1)
+    snap = e.observe(task)
+    assert snap.status is TaskStatus.FAILED and snap.failure == unusable and snap.progress == 0
+    assert snap.ended_at == START + 2 and task.ends_at == START + 2 and ended == [START + 2]
+
+
 async def test_terminal_event_fires_once_per_task_in_time_order(store: Store) -> None:
     e = engine(store)
     ended: list[tuple[str, float]] = []
@@ -147,12 +165,22 @@ async def test_tasks_expire_after_retention_results_after_ttl_and_are_then_prune
 async def test_credits_are_charged_by_the_task_and_refused_when_short(store: Store) -> None:
     e = engine(store, credits=20)
     await create(e, duration=10)
-    assert await e.balance("k") == 6
+    assert await e.balance("k", "p") == 6
     with pytest.raises(InsufficientCredits):
         await create(e, duration=5)
-    assert await e.balance("other") == 20  # per key
-    assert await e.balance("k") == 6  # a refusal charges nothing
+    assert await e.balance("other", "p") == 20  # per key
+    assert await e.balance("k", "q") == 20  # per provider
+    assert await e.balance("k", "p") == 6  # a refusal charges nothing
     assert await e.count_tasks() == 1
+
+
+async def test_balances_can_differ_by_provider_and_a_provider_not_named_is_unlimited(store: Store) -> None:
+    e = engine(store, credits={"p": 7})
+    await create(e, duration=5)
+    with pytest.raises(InsufficientCredits):
+        await create(e, duration=5)
+    await create(e, provider="q", duration=10)
+    assert await e.balance("k", "p") == 0 and await e.balance("k", "q") is None
 
 
 async def test_fault_rules_fire_for_their_operation_and_key_then_run_out(store: Store) -> None:

@@ -173,14 +173,38 @@ async def test_accept_any_key_takes_any_non_empty_key_but_not_none() -> None:
 
 
 async def test_out_of_credits_is_402_on_evolink_and_403_on_aimlapi() -> None:
-    async with client(make_app(credits=10)) as http:
+    # one balance per key and provider, each in the provider's unit: a 5 s video each
+    credits = {"evolink": 10, "aimlapi": 1_500_000}
+    async with client(make_app(credits=credits)) as http:
         assert (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).status_code == 200
         refused = await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())
+        assert (await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body())).status_code == 200
         aiml = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body())
         other = await http.post(AIMLAPI_PATH, headers=OTHER_AUTH, json=aimlapi_body())
     assert refused.json() == {"error": SEED_CREATE[402]}
     assert_aimlapi_error(aiml, 403, AIMLAPI_PATH)
     assert other.status_code == 200  # balances are per key
+
+
+@pytest.mark.parametrize(("duration", "credits_used"), [(5, 1_120_000), (10, 2_240_000)])
+async def test_aimlapi_credits_used_is_the_price_setting_in_its_unit(
+    duration: int, credits_used: int
+) -> None:
+    async with client(make_app()) as http:
+        default = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(duration=duration))
+    async with client(make_app(aimlapi_usd_per_second=0.39)) as http:
+        priced = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(duration=duration))
+    assert default.json()["meta"] == {"usage": {"credits_used": credits_used}}
+    # 2,000,000 credits per USD, as the gateway's pages show (3,900,000 credits for $1.95)
+    assert priced.json()["meta"]["usage"]["credits_used"] == round(0.39 * duration * 2_000_000)
+
+
+async def test_a_single_number_is_each_providers_balance_in_its_own_unit() -> None:
+    async with client(make_app(credits=7)) as http:
+        evolink = await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())
+        aiml = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body())
+    assert evolink.status_code == 200  # 7 EvoLink credits: one 5 s video
+    assert aiml.status_code == 403  # 7 AI/ML API credits: far from one video
 
 
 async def test_a_task_of_another_key_is_403_on_evolink_and_404_on_aimlapi() -> None:

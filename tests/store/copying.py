@@ -93,8 +93,8 @@ class CopyingStore:
     async def prune(self, created_by: float) -> int:
         return await self._inner.prune(created_by)
 
-    async def spent(self, key: str) -> float:
-        return await self._inner.spent(key)
+    async def spent(self, key: str, provider: str) -> float:
+        return await self._inner.spent(key, provider)
 
     async def add_rule(self, rule: FaultRule) -> None:
         await self._inner.add_rule(_rule(rule))  # type: ignore[arg-type]

@@ -41,26 +41,35 @@ AIMLAPI_CASES: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
+REQUIRED = "Body validation error\nimage_url: Required\nmodel: Required\nprompt: Required"
+
+
 @pytest.mark.parametrize(
-    ("content", "headers", "detail"),
+    ("content", "headers", "aimlapi_message"),
     [
-        (b'{"model": ', {"Content-Type": "application/json"}, "malformed JSON"),
-        (b"\xff\xfe", {"Content-Type": "application/json"}, "malformed JSON"),
-        (b"model=x", {"Content-Type": "application/x-www-form-urlencoded"}, "Content-Type"),
-        (b'{"a": 1}', {"Content-Type": "text/plain"}, "Content-Type"),
-        (b"", {"Content-Type": "application/json"}, "required"),
-        (b"[1, 2]", {"Content-Type": "application/json"}, "not of type"),
+        (b'{"model": ', {"Content-Type": "application/json"}, "Unexpected end of JSON input"),
+        (b'{bad": 1}', {"Content-Type": "application/json"}, "Unexpected token b in JSON at position 1"),
+        (b"\xff\xfe", {"Content-Type": "application/json"}, "Unexpected token \ufffd in JSON at position 0"),
+        # Express parses no body from a request that is not JSON: Zod sees an empty object
+        (b"model=x", {"Content-Type": "application/x-www-form-urlencoded"}, REQUIRED),
+        (b'{"a": 1}', {"Content-Type": "text/plain"}, REQUIRED),
+        (b"", {"Content-Type": "application/json"}, REQUIRED),
+        (
+            b"[1, 2]",
+            {"Content-Type": "application/json"},
+            "Body validation error\nbody: Expected object, received array",
+        ),
     ],
 )
 async def test_malformed_bodies_and_wrong_content_types_answer_400_in_both_envelopes(
-    content: bytes, headers: dict[str, str], detail: str
+    content: bytes, headers: dict[str, str], aimlapi_message: str
 ) -> None:
     async with client(make_app()) as http:
         evolink = await http.post(EVOLINK_CREATE, headers={**AUTH, **headers}, content=content)
         aiml = await http.post(AIMLAPI_PATH, headers={**AUTH, **headers}, content=content)
     assert evolink.status_code == 400 and evolink.json()["error"]["param"] == "body"
-    assert aiml.status_code == 400 and aiml.json()["message"].startswith("Body validation error\nbody: ")
-    assert detail in aiml.json()["message"]
+    assert aiml.status_code == 400 and aiml.json()["message"] == aimlapi_message
+    assert "Expecting" not in aiml.text and "line 1 column" not in aiml.text  # no Python parser text
 
 
 async def test_an_over_large_body_is_413_in_the_envelope_and_two_10mb_images_fit() -> None:
@@ -86,11 +95,10 @@ async def test_query_and_path_values_are_validated_naming_the_parameter() -> Non
         missing = await http.get(AIMLAPI_PATH, headers=AUTH)
         empty = await http.get(AIMLAPI_PATH, params={"generation_id": ""}, headers=AUTH)
         bad_id = await http.get("/v1/tasks/12345", headers=AUTH)
-    assert (
-        missing.json()["message"]
-        == 'Query validation error\ngeneration_id: "generation_id" is a required property'
+    assert missing.json()["message"] == "Query validation error\ngeneration_id: Required"
+    assert empty.json()["message"] == (
+        "Query validation error\ngeneration_id: String must contain at least 1 character(s)"
     )
-    assert empty.json()["message"].startswith("Query validation error\ngeneration_id: ")
     assert bad_id.status_code == 400 and bad_id.json()["error"]["param"] == "task_id"
 
 

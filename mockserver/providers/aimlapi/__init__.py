@@ -3,6 +3,7 @@
 from mockserver.providers.aimlapi import handlers, wire
 from mockserver.providers.base import Provider
 from mockserver.spec import spec_file
+from mockserver.web.pipeline import TrailingSlash
 
 PROVIDER = Provider(
     slug=wire.SLUG,
@@ -18,4 +19,7 @@ PROVIDER = Provider(
     cancel_failure="request_cancelled",
     accepts_failure=wire.accepts_failure,
     base_urls={"aimlapi": "https://api.aimlapi.com"},
+    # NestJS on Express: routes match in any case, and a trailing slash is the same route.
+    case_sensitive=False,
+    trailing_slash=TrailingSlash.SERVE,
 )

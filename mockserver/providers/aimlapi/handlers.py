@@ -21,9 +21,9 @@ async def create_generation(call: Call) -> Response:
             model=call.body["model"],
             duration=duration,
             aspect_ratio=wire.ASPECT_RATIO,
-            credits=wire.PRICES[duration],
+            credits=wire.price(call.settings.aimlapi_usd_per_second, duration),
             make_id=wire.new_generation_id,
-            failure=call.failure,
+            failure=wire.image_failure(call.body) or call.failure,
             origin=call.base_url,
         )
     )

@@ -10,11 +10,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.engine import Engine, Snapshot, Task, TaskStatus
+from mockserver.engine import Engine, Failure, Snapshot, Task, TaskStatus
 from mockserver.engine.ids import Ids
 from mockserver.media.catalog import media_url
+from mockserver.providers import images
+from mockserver.providers.aimlapi import details
+from mockserver.providers.images import ImageProblem
 from mockserver.settings import Settings
-from mockserver.spec import FieldError, Operation
+from mockserver.spec import FieldError, Operation, problems
 from mockserver.web.errors import ApiError, Scope
 from mockserver.web.responses import iso_millis, json_response, retry_headers
 
@@ -27,11 +30,20 @@ STATUS_WORDS = {
     TaskStatus.SUCCEEDED: "completed",
     TaskStatus.FAILED: "error",
 }
-PRICES = {5: 7, 10: 14}  # credits by video duration
+CREDITS_PER_USD = 2_000_000  # the gateway's unit: its pages show 3,900,000 credits for $1.95
+
+
+def price(usd_per_second: float, duration: int) -> int:
+    """`credits_used` for a video: the model's price (a setting) in the gateway's unit."""
+    return round(usd_per_second * duration * CREDITS_PER_USD)
+
+
+PRICES = {5: price(0.112, 5), 10: price(0.112, 10)}  # at the default price setting
 FAILURE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 # Messages for statuses an operation does not list (router level). NestJS words both an
 # unknown route and an unsupported method "Cannot <METHOD> <path>"; the fake answers the
 # latter 405 (RFC 9110), not NestJS's 404.
+BODYLESS = frozenset({"empty", "media_type"})  # the pipeline's words for a request with no JSON body
 ROUTER_MESSAGES = {404: "Cannot {method} {path}", 405: "Cannot {method} {path}", 500: "Internal server error"}
 
 
@@ -75,6 +87,37 @@ def render_generation(task: Task, snapshot: Snapshot, base_url: str) -> dict[str
     }
 
 
+# How the generation fails when its run starts, if an image cannot be used: the serving
+# backend's error types (its validation errors name the type and the field at fault).
+IMAGE_FAILURES = {
+    ImageProblem.UNREACHABLE: (
+        "file_download_error",
+        "Could not download {field}: it must be a public http(s) URL.",
+    ),
+    ImageProblem.UNDECODABLE: (
+        "image_load_error",
+        "Could not load {field} as an image: use JPEG, PNG or WebP.",
+    ),
+    ImageProblem.UNSUPPORTED: (
+        "image_load_error",
+        "Could not load {field} as an image: use JPEG, PNG or WebP.",
+    ),
+    ImageProblem.TOO_LARGE: ("file_too_large", "{field} is larger than 10 MB."),
+}
+IMAGE_FIELDS = ("image_url", "last_image_url")
+
+
+def image_failure(body: dict[str, Any]) -> Failure | None:
+    """The failure a generation meets when its run starts, if an image cannot be used."""
+    for field in IMAGE_FIELDS:
+        url = body.get(field)
+        problem = images.judge(url) if isinstance(url, str) else None
+        if problem is not None:
+            name, message = IMAGE_FAILURES[problem]
+            return Failure(name, message.format(field=field), at_start=True)
+    return None
+
+
 class AimlapiDialect:
     """The gateway's NestJS envelope `{message, path, requestId, statusCode, timestamp}`."""
 
@@ -85,14 +128,16 @@ class AimlapiDialect:
 
     def render(self, scope: Scope, op: Operation | None, error: ApiError) -> Response:
         status = error.status
-        if op is not None and status in op.responses:
+        if error.message is not None:
+            message = error.message
+        elif op is not None and status in op.responses:
             head = str(op.example_body(status)["message"]).split("\n")[0]
+            message = head + "".join(f"\n{e.field}: {details.detail(e)}" for e in error.errors)
         else:
             head = ROUTER_MESSAGES.get(status, "Internal server error")
-            head = head.format(method=scope["method"], path=scope["path"])
-        details = "".join(f"\n{e}" for e in error.errors)
+            message = head.format(method=scope["method"], path=scope["path"])
         body = {
-            "message": head + details,
+            "message": message,
             "path": scope["path"],
             "requestId": self._engine.request_id(),
             "statusCode": status,
@@ -101,4 +146,10 @@ class AimlapiDialect:
         return json_response(body, status, retry_headers(status, error.retry_after))
 
     def invalid(self, op: Operation, errors: list[FieldError], where: str) -> ApiError:
+        first = errors[0]
+        if first.keyword == "json":  # Express's parser refuses it before validation
+            return ApiError(400, message=details.json_syntax(first))
+        if first.keyword in BODYLESS and op.body_validator is not None:
+            # Express parses no body from an empty or non-JSON request: Zod sees `{}`.
+            errors = problems(op.body_validator, {}) or errors
         return ApiError(400, errors=tuple(errors))

@@ -3,6 +3,7 @@
 from mockserver.providers.base import Provider
 from mockserver.providers.evolink import handlers, wire
 from mockserver.spec import spec_file
+from mockserver.web.pipeline import TrailingSlash
 
 PROVIDER = Provider(
     slug=wire.SLUG,
@@ -22,4 +23,7 @@ PROVIDER = Provider(
     base_urls={"evolink": "https://api.evolink.ai", "evolink-mirror": "https://ai.odkkk.com/apiv1"},
     render_callback=wire.render_task,
     relaxed_for_local_callbacks=(wire.CALLBACK_PATTERN,),
+    variant=wire.variant,
+    # A Gin gateway: case-sensitive paths, a trailing slash redirected (301 GET, 307 others).
+    trailing_slash=TrailingSlash.REDIRECT,
 )

@@ -36,7 +36,7 @@ async def create_video_generation(call: Call) -> Response:
             credits=wire.PRICES[duration],
             make_id=wire.new_task_id,
             callback_url=callback_url,
-            failure=call.failure,
+            failure=wire.image_failure(body.get("image_urls")) or call.failure,
             origin=call.base_url,
         )
     )

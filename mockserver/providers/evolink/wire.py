@@ -5,16 +5,19 @@ Provider layer: the only module that knows evolink's vocabulary.
 
 from __future__ import annotations
 
+import functools
 from http import HTTPStatus
 from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.engine import Engine, Snapshot, Task, TaskStatus
+from mockserver.engine import Engine, Failure, Snapshot, Task, TaskStatus
 from mockserver.engine.ids import Ids
 from mockserver.media.catalog import media_url
+from mockserver.providers import images
+from mockserver.providers.images import ImageProblem
 from mockserver.settings import Settings
-from mockserver.spec import FieldError, Operation
+from mockserver.spec import FieldError, Operation, read_document
 from mockserver.web.errors import ApiError, Scope
 from mockserver.web.responses import json_response, retry_headers
 
@@ -44,13 +47,36 @@ FAILURE_MESSAGES = {
     "resource_not_found": "Resource not found.\nThe task id is invalid or expired.",
     "unknown_error": "Unknown error.\nPlease try again later.",
 }
-# Router-level answers (no operation matched); undocumented, so shaped like the rest.
-ROUTER_ERRORS = {
-    404: ("not_found", "not_found_error"),
-    405: ("method_not_allowed", "invalid_request_error"),
-}
+# Router-level answers (no route): EvoLink's gateway words an unknown route "Invalid URL
+# (<METHOD> <path>)", type invalid_request_error, with an empty code (docs/fidelity.md).
+ROUTER_MESSAGE = "Invalid URL ({method} {path})"
+ROUTER_TYPE = "invalid_request_error"
+# Statuses an operation's current style does not document, and the one it answers instead:
+# an over-large body is a bad request like any other (the current docs list no 413).
+UNDOCUMENTED_AS = {413: 400}
 # With local receivers allowed, the scheme rule moves from the schema to the callback guard.
 CALLBACK_PATTERN = "/components/schemas/VideoGenerationRequest/properties/callback_url/pattern"
+
+
+def variant(settings: Settings) -> tuple[str, ...]:
+    """The spec's responses the chosen error style does not have (seed-only ones, for
+    `current`): removed from the spec the fake serves, so it never answers them."""
+    return seed_only_responses() if settings.evolink_errors == "current" else ()
+
+
+@functools.cache
+def seed_only_responses() -> tuple[str, ...]:
+    """JSON pointers of the error responses that have no `current` example."""
+    document = read_document(SLUG)
+    found = []
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            for status, response in op.get("responses", {}).items():
+                examples = response.get("content", {}).get("application/json", {}).get("examples", {})
+                if int(status) >= 400 and "current" not in examples:
+                    escaped = path.replace("~", "~0").replace("/", "~1")
+                    found.append(f"/paths/{escaped}/{method}/responses/{status}")
+    return tuple(found)
 
 
 def new_task_id(ids: Ids, number: int, now: float) -> str:
@@ -111,6 +137,36 @@ def render_created(task: Task) -> dict[str, Any]:
     }
 
 
+# How the worker fails a task whose image it cannot use: the error-codes page's business code,
+# and its words for the case (sub-type examples such as "unsupported file type").
+IMAGE_FAILURES = {
+    ImageProblem.UNREACHABLE: (
+        "image_processing_error",
+        "Image processing error.\nThe image URL is not accessible: use a public http(s) URL that "
+        "downloads the image directly.",
+    ),
+    ImageProblem.UNDECODABLE: (
+        "image_processing_error",
+        "Image processing error.\nThe image could not be decoded: use JPG, PNG or WebP.",
+    ),
+    ImageProblem.UNSUPPORTED: (
+        "invalid_parameters",
+        "Invalid parameters.\nunsupported file type: use .jpg, .jpeg, .png or .webp.",
+    ),
+    ImageProblem.TOO_LARGE: ("invalid_parameters", "Invalid parameters.\nfile size exceeds 10MB."),
+}
+
+
+def image_failure(image_urls: Any) -> Failure | None:
+    """The failure a task meets when its run starts, if an image cannot be used."""
+    for url in image_urls if isinstance(image_urls, list) else ():
+        problem = images.judge(url) if isinstance(url, str) else None
+        if problem is not None:
+            code, message = IMAGE_FAILURES[problem]
+            return Failure(code, message, at_start=True)
+    return None
+
+
 def failure_message(code: str) -> str:
     return FAILURE_MESSAGES.get(code, "Task failed.")
 
@@ -126,18 +182,26 @@ class EvolinkDialect:
 
     def render(self, scope: Scope, op: Operation | None, error: ApiError) -> Response:
         status = error.status
+        if op is not None and status not in op.responses and status in UNDOCUMENTED_AS:
+            status = UNDOCUMENTED_AS[status]  # current style: the status its docs dropped
         if op is not None and status in op.responses:
             body = op.example_body(status, self.style)
         else:
-            body = self._router_error(status)
-        if error.param is not None:
+            body = self._router_error(scope, status)
+        # The seed style names the field at fault; the current one sends its examples exactly.
+        if error.param is not None and self.style == "seed":
             body["error"]["param"] = error.param
         return json_response(body, status, retry_headers(status, error.retry_after))
 
-    def _router_error(self, status: int) -> dict[str, Any]:
-        word, kind = ROUTER_ERRORS.get(status, ("internal_error", "internal_server_error"))
+    def _router_error(self, scope: Scope, status: int) -> dict[str, Any]:
+        if status in (404, 405):
+            message, kind = ROUTER_MESSAGE.format(method=scope["method"], path=scope["path"]), ROUTER_TYPE
+            word = ""
+        else:  # the operation-level 500's type in each style
+            message, word = HTTPStatus(status).phrase, "internal_error"
+            kind = "internal_server_error" if self.style == "seed" else "api_error"
         code: int | str = status if self.style == "seed" else word
-        return {"error": {"code": code, "message": HTTPStatus(status).phrase, "type": kind}}
+        return {"error": {"code": code, "message": message, "type": kind}}
 
     def invalid(self, op: Operation, errors: list[FieldError], where: str) -> ApiError:
         first = errors[0]

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import AIMLAPI_PATH, AUTH, aimlapi_body, client, evolink_body, make_app
+from tests.vendor import needs_vendor, vendor_create_request
 
 pytestmark = pytest.mark.anyio
 
@@ -57,7 +58,7 @@ async def test_aimlapi_accepts_duration_as_number_or_string(duration: object) ->
         response = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(duration=duration))
     assert (
         response.status_code == 200
-        and response.json()["meta"]["usage"]["credits_used"] == int(duration) * 7 // 5
+        and response.json()["meta"]["usage"]["credits_used"] == int(duration) * 224_000
     )
 
 
@@ -71,3 +72,79 @@ async def test_aimlapi_accepts_base64_data_uris_and_a_last_frame() -> None:
             AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(image_url=data, last_image_url=data)
         )
     assert response.status_code == 200
+
+
+ZOD_CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("required", aimlapi_body(prompt=None), "prompt: Required"),
+    ("enum", aimlapi_body(duration="7"), "duration: Invalid enum value. Expected 5 | 10, received '7'"),
+    (
+        "enum number",
+        aimlapi_body(duration=7.0),
+        "duration: Invalid enum value. Expected 5 | 10, received '7'",
+    ),
+    (
+        "enum of strings given a number",
+        aimlapi_body(model=5),
+        "model: Expected 'klingai/video-o1-image-to-video', received number",
+    ),
+    ("type", aimlapi_body(prompt=["a"]), "prompt: Expected string, received array"),
+    (
+        "null",
+        {**aimlapi_body(), "last_image_url": None},
+        "last_image_url: Expected string, received null",
+    ),
+    ("too long", aimlapi_body(prompt="x" * 2600), "prompt: String must contain at most 2500 character(s)"),
+    ("not a url", aimlapi_body(image_url="no url"), "image_url: Invalid url"),
+]
+
+
+@pytest.mark.parametrize(("case", "body", "line"), ZOD_CASES, ids=[c[0] for c in ZOD_CASES])
+async def test_aimlapi_400_details_are_zod_messages_naming_the_field(
+    case: str, body: dict[str, Any], line: str
+) -> None:
+    async with client(make_app()) as http:
+        response = await http.post(AIMLAPI_PATH, headers=AUTH, json=body)
+    message = response.json()["message"]
+    assert response.status_code == 400 and message.startswith("Body validation error\n")
+    assert line in message.split("\n")[1:]
+    for words in ("is not one of", "candidates", "is a required property", "is longer than", '"'):
+        assert words not in message
+
+
+async def test_aimlapi_caps_an_echoed_value_and_never_echoes_a_long_prompt() -> None:
+    long_model = "m" * 2600
+    async with client(make_app()) as http:
+        response = await http.post(
+            AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(model=long_model, prompt="p" * 2600)
+        )
+    message = response.json()["message"]
+    assert f"received '{'m' * 61}...'" in message
+    assert "p" * 64 not in message and len(message) < 300
+
+
+@needs_vendor
+async def test_aimlapi_enum_details_list_exactly_the_vendor_files_values() -> None:
+    properties = vendor_create_request()["properties"]
+    expected = {
+        "model": " | ".join(f"'{v}'" for v in properties["model"]["enum"]),
+        "duration": " | ".join(str(v) for v in properties["duration"]["enum"]),
+    }
+    async with client(make_app()) as http:
+        response = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body(model="x", duration=3))
+    lines = response.json()["message"].split("\n")
+    assert f"duration: Invalid enum value. Expected {expected['duration']}, received '3'" in lines
+    assert f"model: Invalid enum value. Expected {expected['model']}, received 'x'" in lines
+
+
+async def test_a_bad_testing_aid_keeps_the_fakes_own_words() -> None:
+    async with client(make_app()) as http:
+        fault = await http.post(AIMLAPI_PATH, headers={**AUTH, "X-Mock-Fault": "418"}, json=aimlapi_body())
+        fail = await http.post(AIMLAPI_PATH, headers={**AUTH, "X-Mock-Fail": "no such!"}, json=aimlapi_body())
+    assert fault.json()["message"] == (
+        "Body validation error\nX-Mock-Fault: '418' is not one of "
+        "400, 401, 403, 404, 413, 429, 500, 502, 503, 504"
+    )
+    assert (
+        fail.json()["message"]
+        == "Body validation error\nX-Mock-Fail: 'no such!' is not a failure code aimlapi reports"
+    )

@@ -17,6 +17,9 @@ from tests.media import probe
 pytestmark = pytest.mark.anyio
 
 
+DOCUMENTED_SIZES = {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1080, 1080)}
+
+
 @pytest.mark.parametrize(("duration", "aspect_ratio"), [(5, "16:9"), (10, "9:16"), (5, "1:1")])
 async def test_evolink_task_runs_pending_processing_completed_and_the_mp4_plays(
     duration: int, aspect_ratio: str
@@ -55,6 +58,9 @@ async def test_evolink_task_runs_pending_processing_completed_and_the_mp4_plays(
         found = probe(video.content)
         assert found.duration == pytest.approx(duration, abs=0.1)
         assert found.aspect_ratio == aspect_ratio and found.frames > 0 and found.codec == "h264"
+        # the documented output size, 1920x1080, and its portrait and square siblings
+        assert (found.width, found.height) == DOCUMENTED_SIZES[aspect_ratio]
+        assert len(video.content) < 10_000  # one still frame: a few kilobytes
 
 
 async def test_the_mirror_base_url_form_works_unchanged() -> None:
