@@ -1,13 +1,17 @@
-"""`mockserver` / `python -m mockserver`: run the fake on a port with uvicorn.
+"""`mockserver` / `python -m mockserver`: run the fake on a port with uvicorn, in one process
+or in several workers sharing a Redis store.
 
 App layer. Every flag is also an environment variable (`MOCKSERVER_<FLAG>`), which the
-flag overrides.
+flag overrides; workers receive their settings as those variables.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import logging
+import os
+import secrets
 import sys
 from typing import Any
 
@@ -16,9 +20,15 @@ import uvicorn
 
 from mockserver.app import create_app
 from mockserver.settings import Settings
+from mockserver.web.asgi import MockApp
 
 ENV = "MOCKSERVER_"
 GC_THRESHOLDS = (20_000, 20, 20)
+WORKER_APP = "mockserver.cli:worker_app"
+NEEDS_SHARED_STORE = (
+    "--workers {} needs a shared store: run redis-server and add --store redis://127.0.0.1:6379/0"
+)
+LOG_FORMAT = "%(asctime)s %(message)s"
 
 
 def _env(name: str) -> str:
@@ -46,6 +56,8 @@ def banner(settings: Settings, seed: int) -> str:
         f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}; "
         f"evolink errors {settings.evolink_errors}",
     ]
+    if settings.shared:
+        lines.append(f"  store {_without_password(settings.store)}; {settings.workers} worker(s)")
     if settings.allow_callback_hosts:
         lines.append(
             "  CALLBACKS to local receivers are ON for: "
@@ -62,6 +74,12 @@ def banner(settings: Settings, seed: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _without_password(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    credentials, at, place = rest.rpartition("@")
+    return f"{scheme}://***@{place}" if at and credentials else url
 
 
 def _url_host(host: str) -> str:
@@ -138,6 +156,19 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help="Let callbacks reach this host, plain http included (repeatable).",
 )
 @click.option(
+    "--store",
+    default="memory",
+    envvar=_env("store"),
+    help="memory (this process only) or redis://host:port/db, shared by every process using it.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    type=click.IntRange(min=1),
+    envvar=_env("workers"),
+    help="Server processes on one port; above 1 needs --store redis://...",
+)
+@click.option(
     "--log-level",
     default="info",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -155,6 +186,8 @@ def main(
     rate_limit: int,
     evolink_errors: str,
     allow_callback_hosts: tuple[str, ...],
+    store: str,
+    workers: int,
     log_level: str,
 ) -> None:
     """Run the fake of both video APIs on HOST:PORT."""
@@ -170,26 +203,54 @@ def main(
         "evolink_errors": evolink_errors,
         "allow_callback_hosts": _split(allow_callback_hosts),
         "log_requests": log_level in ("debug", "info"),
+        "store": store,
+        "workers": workers,
     }
     if keys:
         options["keys"] = _split(keys)
-    settings = Settings.from_env(**options)
-    app = create_app(settings)
-    # Long-lived start-up objects (specs, validators, modules) leave the GC's scans, and young
-    # collections run every 20,000 allocations instead of 700: each request allocates many
-    # short-lived containers, and a fake holding 100,000 tasks pays for every full collection.
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(message)s", stream=sys.stdout)
-    click.echo(banner(settings, app.state.mock.engine.seed))
+    try:
+        settings = Settings.from_env(**options)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if workers > 1 and not settings.shared:
+        raise click.ClickException(NEEDS_SHARED_STORE.format(workers))
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT, stream=sys.stdout)
     # No proxy-header rewriting (the fake is not behind a proxy) and no `Server: uvicorn`
     # header (the real providers do not send one); both also cost time on every request.
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
+    server: dict[str, Any] = {
+        "log_level": "warning",
+        "access_log": False,
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    if workers == 1:
+        app = create_app(settings)
+        _tune_gc()
+        click.echo(banner(settings, app.state.mock.engine.seed))
+        uvicorn.run(app, host=host, port=port, **server)
+        return
+    # Every worker builds its own app from these variables; one seed for all of them.
+    seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+    settings = dataclasses.replace(settings, seed=seed)
+    os.environ.update(settings.to_env())
+    click.echo(banner(settings, seed))
+    uvicorn.run(WORKER_APP, factory=True, workers=workers, host=host, port=port, **server)
+
+
+def _tune_gc() -> None:
+    """Long-lived start-up objects (specs, validators, modules) leave the GC's scans, and young
+    collections run every 20,000 allocations instead of 700: each request allocates many
+    short-lived containers, and a fake holding 100,000 tasks pays for every full collection."""
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+def worker_app() -> MockApp:
+    """The app of one worker process (`--workers`), from the `MOCKSERVER_*` variables."""
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=logging.INFO if settings.log_requests else logging.WARNING, format=LOG_FORMAT, stream=sys.stdout
     )
+    app = create_app(settings)
+    _tune_gc()
+    return app

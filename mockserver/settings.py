@@ -17,6 +17,8 @@ DEFAULT_KEY = "mock-key"
 MANUAL_CLOCK_START = 1_767_225_600.0
 # Two 10 MB images as base64 (4/3 of 20 MB) plus room for the rest of the body.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+MEMORY_STORE = "memory"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class Settings:
     journal_limit: int = 100_000
     log_requests: bool = False
     check_responses: bool = False  # validate every response against the spec (tests)
+    store: str = MEMORY_STORE  # "memory" (this process only) or a Redis URL (shared)
+    workers: int = 1  # server processes on one port (the `mockserver` command; a shared store)
+    node_timeout: float = 5.0  # real seconds without a heartbeat before a process counts as gone
 
     def __post_init__(self) -> None:
         if self.clock not in ("real", "manual"):
@@ -59,6 +64,15 @@ class Settings:
             raise ValueError("aimlapi_create_status must be 200 or 201")
         if self.rate_limit < 0 or (self.credits is not None and self.credits < 0):
             raise ValueError("rate_limit and credits cannot be negative")
+        if self.store != MEMORY_STORE and not self.store.startswith(REDIS_SCHEMES):
+            raise ValueError("store must be 'memory' or a URL redis://host:port/db (rediss://, unix://)")
+        if self.workers < 1 or self.node_timeout <= 0:
+            raise ValueError("workers must be at least 1 and node_timeout positive")
+
+    @property
+    def shared(self) -> bool:
+        """The state lives in a store other processes can share."""
+        return self.store != MEMORY_STORE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -72,11 +86,29 @@ class Settings:
         values.update(overrides)
         return cls(**values)
 
+    def to_env(self) -> dict[str, str]:
+        """The `MOCKSERVER_<FIELD>` variables that give these settings back through `from_env`
+        (how worker processes receive them): every field that differs from its default."""
+        found = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value != f.default:
+                found[ENV_PREFIX + f.name.upper()] = _format(value)
+        return found
+
 
 _TUPLES = {"keys", "allow_callback_hosts"}
 _FLOAT_TUPLES = {"callback_retry_delays"}
 _BOOLS = {"accept_any_key", "log_requests", "check_responses"}
-_INTS = {"port", "rate_limit", "aimlapi_create_status", "retry_after", "max_body_bytes", "journal_limit"}
+_INTS = {
+    "port",
+    "rate_limit",
+    "aimlapi_create_status",
+    "retry_after",
+    "max_body_bytes",
+    "journal_limit",
+    "workers",
+}
 _FLOATS = {
     "speed",
     "queue_seconds",
@@ -85,6 +117,7 @@ _FLOATS = {
     "clock_start",
     "callback_timeout",
     "settle_seconds",
+    "node_timeout",
 }
 _OPTIONAL_NUMBERS = {"credits", "task_retention", "seed"}
 
@@ -105,3 +138,13 @@ def _parse(name: str, raw: str) -> Any:
             return None
         return int(raw) if name == "seed" else float(raw)
     return raw
+
+
+def _format(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value)
