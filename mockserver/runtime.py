@@ -142,6 +142,8 @@ class Runtime:
             if due is not None:
                 real = engine.clock.real_seconds(due - engine.now())
                 delay = IDLE_WAKE if real is None else min(real, IDLE_WAKE)
+            if _stopping():
+                return
             try:
                 await asyncio.wait_for(here.wake.wait(), timeout=delay)
                 woken = True
@@ -154,4 +156,13 @@ class Runtime:
                 await self.engine.beat()
             except Exception:  # a store that is briefly unreachable: beat again next time
                 logger.warning("heartbeat to the store failed", exc_info=True)
+            if _stopping():
+                return
             await asyncio.sleep(every)
+
+
+def _stopping() -> bool:
+    """This task was cancelled. Python 3.11's `asyncio.wait_for`, which redis-py uses, can
+    swallow a cancellation that arrives as the awaited operation completes: loops check."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
