@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, cast
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.commands.core import AsyncScript
 
 from mockserver.engine.clock import ClockState
@@ -32,6 +32,9 @@ from mockserver.store.memory import DEFAULT_JOURNAL_LIMIT
 DEFAULT_PREFIX = "mockserver:"
 DEFAULT_NODE_TIMEOUT = 5.0  # real seconds without a heartbeat before a node counts as gone
 PAGE_SIZE = 500
+# Connections a process opens to Redis at most; requests beyond wait for one to be free (a
+# burst of requests must queue, not fail).
+MAX_CONNECTIONS = 64
 SCRIPTS = (
     "ADMIT",
     "READ_TASK",
@@ -88,7 +91,8 @@ class RedisStore:
         """This loop's client: redis-py's connections belong to the loop that made them."""
         loop = asyncio.get_running_loop()
         if self._redis is None or self._loop is not loop:
-            self._redis, self._loop = Redis.from_url(self.url), loop
+            pool = BlockingConnectionPool.from_url(self.url, max_connections=MAX_CONNECTIONS, timeout=None)
+            self._redis, self._loop = Redis.from_pool(pool), loop
             self._scripts = {name: self._redis.register_script(getattr(lua, name)) for name in SCRIPTS}
         return self._redis
 
