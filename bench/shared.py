@@ -21,7 +21,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,14 +40,15 @@ def redis_server(cpu: str | None) -> Iterator[str]:
     with tempfile.TemporaryDirectory() as directory:
         command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory]
         command += ["--save", "", "--appendonly", "no"]
-        with subprocess.Popen(
-            pinned(cpu, command) if cpu else command, stdout=subprocess.DEVNULL
-        ) as server:
+        with subprocess.Popen(pinned(cpu, command) if cpu else command, stdout=subprocess.DEVNULL) as server:
             try:
                 deadline = time.monotonic() + 10
-                while subprocess.run(
-                    ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, check=False
-                ).stdout.strip() != "PONG":
+                while (
+                    subprocess.run(
+                        ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, check=False
+                    ).stdout.strip()
+                    != "PONG"
+                ):
                     if time.monotonic() > deadline:
                         raise RuntimeError("redis-server did not start")
                     time.sleep(0.05)
