@@ -35,6 +35,22 @@ if TYPE_CHECKING:
 
 FILE_OPERATION = "getResultVideo"
 CONTROL_ERROR = "ControlError"  # openapi/control.yaml's error envelope
+# Sequence numbers a process takes from a shared store at a time: one round trip per block.
+SHARED_ID_BLOCK = 1000
+REDIS_MISSING = "the Redis store needs redis-py: pip install 'videogen-mock[redis]'"
+
+
+def build_store(settings: Settings) -> Store:
+    """The store `settings.store` names; redis-py is imported only for a Redis URL."""
+    if not settings.shared:
+        return MemoryStore(settings.journal_limit)
+    try:
+        from mockserver.store.redis import RedisStore
+    except ImportError as error:
+        raise RuntimeError(REDIS_MISSING) from error
+    return RedisStore(
+        settings.store, journal_limit=settings.journal_limit, node_timeout=settings.node_timeout
+    )
 
 
 def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Handler]:
@@ -58,13 +74,15 @@ def create_app(
 ) -> MockApp:
     """The fake, with its own state; `app.state.mock` is the `Fake` for tests.
 
-    `providers` replaces the registry (a third provider in tests); `store` the in-memory
-    store; `resolver` and `callback_transport` replace DNS and the network for callbacks."""
+    `providers` replaces the registry (a third provider in tests); `store` the one
+    `settings.store` names; `resolver` and `callback_transport` replace DNS and the network
+    for callbacks."""
     settings = settings if settings is not None else Settings.from_env()
     registry = {p.slug: p for p in (providers if providers is not None else PROVIDERS.values())}
     clock = starting_state(settings.clock, settings.speed, settings.clock_start)
+    store = store if store is not None else build_store(settings)
     engine = Engine(
-        store if store is not None else MemoryStore(settings.journal_limit),
+        store,
         clock,
         timing=Timing(
             settings.queue_seconds, settings.run_seconds, settings.result_ttl, settings.task_retention
@@ -75,6 +93,7 @@ def create_app(
         keys=settings.keys,
         accept_any_key=settings.accept_any_key,
         manual_start=settings.clock_start,
+        id_block=1 if store.heartbeat is None else SHARED_ID_BLOCK,
     )
     guard = CallbackGuard(settings.allow_callback_hosts, resolver)
     specs = {slug: provider.spec(settings) for slug, provider in registry.items()}

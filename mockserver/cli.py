@@ -1,7 +1,8 @@
-"""`mockserver` / `python -m mockserver`: run the fake on a port with uvicorn.
+"""`mockserver` / `python -m mockserver`: run the fake on a port with uvicorn, in one process
+or in several workers sharing a Redis store.
 
 App layer. Every flag is also an environment variable (`MOCKSERVER_<FLAG>`), which the
-flag overrides.
+flag overrides; workers receive their settings as those variables.
 """
 
 from __future__ import annotations
@@ -9,21 +10,30 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
+import os
+import secrets
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 import click
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from mockserver import server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
 from mockserver.settings import Settings, parse_credits
+from mockserver.web.asgi import MockApp
 from mockserver.web.hosts import is_loopback
 
 ENV = "MOCKSERVER_"
 GC_THRESHOLDS = (20_000, 20, 20)
+WORKER_APP = "mockserver.cli:worker_app"
+NEEDS_SHARED_STORE = (
+    "--workers {} needs a shared store: run redis-server and add --store redis://127.0.0.1:6379/0"
+)
+LOG_FORMAT = "%(asctime)s %(message)s"
 
 
 def _env(name: str) -> str:
@@ -60,6 +70,8 @@ def banner(settings: Settings, seed: int) -> str:
             "the APIs with the keys above; the control plane takes the token. Set MOCKSERVER_PUBLIC_URL "
             "(or --allow-host NAME) so result links name a host clients reach."
         )
+    if settings.shared:
+        lines.append(f"  store {_without_password(settings.store)}; {settings.workers} worker(s)")
     if settings.allow_callback_hosts:
         lines.append(
             "  CALLBACKS to local receivers are ON for: "
@@ -92,6 +104,12 @@ def _balances(settings: Settings) -> str:
     if isinstance(credits, Mapping):
         return ", ".join(f"{slug} {amount:.15g}" for slug, amount in credits.items())
     return f"{credits:.15g} at each provider"
+
+
+def _without_password(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    credentials, at, place = rest.rpartition("@")
+    return f"{scheme}://***@{place}" if at and credentials else url
 
 
 def _url_host(host: str) -> str:
@@ -189,6 +207,19 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help="X-Mock-Token the control plane takes [default: none on loopback, generated otherwise].",
 )
 @click.option(
+    "--store",
+    default="memory",
+    envvar=_env("store"),
+    help="memory (this process only) or redis://host:port/db, shared by every process using it.",
+)
+@click.option(
+    "--workers",
+    default=1,
+    type=click.IntRange(min=1),
+    envvar=_env("workers"),
+    help="Server processes on one port; above 1 needs --store redis://...",
+)
+@click.option(
     "--log-level",
     default="info",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -209,6 +240,8 @@ def main(
     allow_callback_hosts: tuple[str, ...],
     allow_hosts: tuple[str, ...],
     control_token: str | None,
+    store: str,
+    workers: int,
     log_level: str,
 ) -> None:
     """Run the fake of both video APIs on HOST:PORT."""
@@ -226,21 +259,52 @@ def main(
         "allow_callback_hosts": _split(allow_callback_hosts),
         "allow_hosts": _split(allow_hosts),
         "log_requests": log_level in ("debug", "info"),
+        "store": store,
+        "workers": workers,
     }
     if keys:
         options["keys"] = _split(keys)
     if control_token:
         options["control_token"] = control_token
-    settings = Settings.from_env(**options)
-    # Decided once here, so the banner and the app agree on it.
+    try:
+        settings = Settings.from_env(**options)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    if workers > 1 and not settings.shared:
+        raise click.ClickException(NEEDS_SHARED_STORE.format(workers))
+    # Decided once here, so the banner and the app (and every worker) agree on it.
     settings = dataclasses.replace(settings, control_token=control_token_of(settings))
-    app = create_app(settings)
-    # Long-lived start-up objects (specs, validators, modules) leave the GC's scans, and young
-    # collections run every 20,000 allocations instead of 700: each request allocates many
-    # short-lived containers, and a fake holding 100,000 tasks pays for every full collection.
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT, stream=sys.stdout)
+    server.raise_file_limit(settings.max_connections)
+    if workers == 1:
+        app = create_app(settings)
+        _tune_gc()
+        click.echo(banner(settings, app.state.mock.engine.seed))
+        uvicorn.Server(server.config(app, settings)).run()
+        return
+    # Every worker builds its own app from these variables; one seed for all of them.
+    seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
+    settings = dataclasses.replace(settings, seed=seed)
+    os.environ.update(settings.to_env())
+    click.echo(banner(settings, seed))
+    config = server.config(WORKER_APP, settings, factory=True, workers=workers)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def _tune_gc() -> None:
+    """Long-lived start-up objects (specs, validators, modules) leave the GC's scans, and young
+    collections run every 20,000 allocations instead of 700: each request allocates many
+    short-lived containers, and a fake holding 100,000 tasks pays for every full collection."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(message)s", stream=sys.stdout)
-    click.echo(banner(settings, app.state.mock.engine.seed))
-    server.raise_file_limit(settings.max_connections)
-    uvicorn.Server(server.config(app, settings)).run()
+
+
+def worker_app() -> MockApp:
+    """The app of one worker process (`--workers`), from the `MOCKSERVER_*` variables."""
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=logging.INFO if settings.log_requests else logging.WARNING, format=LOG_FORMAT, stream=sys.stdout
+    )
+    app = create_app(settings)
+    _tune_gc()
+    return app

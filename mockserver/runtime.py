@@ -1,6 +1,7 @@
 """The asyncio side of one fake, beside the engine: opens the store on first use, runs timed
 effects in the background as real (or scaled) time passes, lets in-flight callbacks settle
-when the clock is moved by hand, prunes what is past retention, and shuts down.
+when the clock is moved by hand, prunes what is past retention, tells a shared store this
+process is alive, and shuts down.
 
 App layer: drives the engine and the callback sender; knows no provider and no web framework.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import time
 
@@ -18,6 +20,7 @@ from mockserver.engine import Engine
 CLAIM_BATCH = 256  # due effects run between two chances for requests to be served
 IDLE_WAKE = 0.5  # real seconds the driver sleeps at most (a store shared with others may change)
 PRUNE_EVERY = 60.0  # real seconds between prunes of what is past retention
+logger = logging.getLogger("mockserver.runtime")
 
 
 class _Loop:
@@ -30,6 +33,7 @@ class _Loop:
         self.waiting_for = math.inf  # fake time the driver sleeps until
         self.driver: asyncio.Task[None] | None = None
         self.warming: asyncio.Task[None] | None = None  # the callback client, made ready early
+        self.heart: asyncio.Task[None] | None = None
 
 
 class Runtime:
@@ -59,15 +63,17 @@ class Runtime:
         if here.driver is None or here.driver.done():
             here.driver = here.loop.create_task(self._drive(here))
             here.warming = here.loop.create_task(self.sender.warm())
+        every = self.engine.heartbeat
+        if every is not None and (here.heart is None or here.heart.done()):
+            here.heart = here.loop.create_task(self._beat(every))
 
     async def stop(self) -> None:
         here, self._here = self._here, None
-        if here is not None:
-            for task in (here.driver, here.warming):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+        for task in (here.driver, here.warming, here.heart) if here is not None else ():
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.sender.stop()
         if self._opened:
             self._opened = False
@@ -80,8 +86,10 @@ class Runtime:
         (tests may call it from several) stops the driver left on the previous one."""
         here = self._here
         if here is None or here.loop is not loop:
-            if here is not None and here.driver is not None and not here.loop.is_closed():
-                here.loop.call_soon_threadsafe(here.driver.cancel)
+            if here is not None and not here.loop.is_closed():
+                for task in (here.driver, here.heart):
+                    if task is not None:
+                        here.loop.call_soon_threadsafe(task.cancel)
             here = self._here = _Loop(loop)
         return here
 
@@ -129,9 +137,14 @@ class Runtime:
 
     async def _drive(self, here: _Loop) -> None:
         engine = self.engine
+        woken = True
         while True:
             here.wake.clear()
-            await self.run_due()
+            # A manual clock moves only by `advance`, which runs what falls due itself: the
+            # driver runs only what this process scheduled (a wake-up), never racing an
+            # advance made through another process sharing the store.
+            if woken or engine.clock.mode != "manual":
+                await self.run_due()
             if time.monotonic() - self._last_prune >= PRUNE_EVERY:
                 self._last_prune = time.monotonic()
                 await engine.prune()
@@ -141,5 +154,27 @@ class Runtime:
             if due is not None:
                 real = engine.clock.real_seconds(due - engine.now())
                 delay = IDLE_WAKE if real is None else min(real, IDLE_WAKE)
-            with contextlib.suppress(TimeoutError):
+            if _stopping():
+                return
+            try:
                 await asyncio.wait_for(here.wake.wait(), timeout=delay)
+                woken = True
+            except TimeoutError:
+                woken = False
+
+    async def _beat(self, every: float) -> None:
+        while True:
+            try:
+                await self.engine.beat()
+            except Exception:  # a store that is briefly unreachable: beat again next time
+                logger.warning("heartbeat to the store failed", exc_info=True)
+            if _stopping():
+                return
+            await asyncio.sleep(every)
+
+
+def _stopping() -> bool:
+    """This task was cancelled. Python 3.11's `asyncio.wait_for`, which redis-py uses, can
+    swallow a cancellation that arrives as the awaited operation completes: loops check."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

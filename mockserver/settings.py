@@ -17,6 +17,8 @@ DEFAULT_KEY = "mock-key"
 MANUAL_CLOCK_START = 1_767_225_600.0
 # Two 10 MB images as base64 (4/3 of 20 MB) plus room for the rest of the body.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+MEMORY_STORE = "memory"
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class Settings:
     max_header_bytes: int = 64 * 1024  # request line and headers; more answers 431
     log_requests: bool = False
     check_responses: bool = False  # validate every response against the spec (tests)
+    store: str = MEMORY_STORE  # "memory" (this process only) or a Redis URL (shared)
+    workers: int = 1  # server processes on one port (the `mockserver` command; a shared store)
+    node_timeout: float = 5.0  # real seconds without a heartbeat before a process counts as gone
 
     def __post_init__(self) -> None:
         if self.clock not in ("real", "manual"):
@@ -88,6 +93,15 @@ class Settings:
         if isinstance(self.credits, Mapping):
             return self.credits.get(provider)
         return self.credits
+        if self.store != MEMORY_STORE and not self.store.startswith(REDIS_SCHEMES):
+            raise ValueError("store must be 'memory' or a URL redis://host:port/db (rediss://, unix://)")
+        if self.workers < 1 or self.node_timeout <= 0:
+            raise ValueError("workers must be at least 1 and node_timeout positive")
+
+    @property
+    def shared(self) -> bool:
+        """The state lives in a store other processes can share."""
+        return self.store != MEMORY_STORE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -100,6 +114,16 @@ class Settings:
                 values[f.name] = _parse(f.name, raw)
         values.update(overrides)
         return cls(**values)
+
+    def to_env(self) -> dict[str, str]:
+        """The `MOCKSERVER_<FIELD>` variables that give these settings back through `from_env`
+        (how worker processes receive them): every field that differs from its default."""
+        found = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value != f.default:
+                found[ENV_PREFIX + f.name.upper()] = _format(value)
+        return found
 
 
 _TUPLES = {"keys", "allow_callback_hosts", "allow_hosts"}
@@ -115,6 +139,7 @@ _INTS = {
     "callback_concurrency",
     "max_connections",
     "max_header_bytes",
+    "workers",
 }
 _FLOATS = {
     "speed",
@@ -129,6 +154,7 @@ _FLOATS = {
     "keepalive_timeout",
     "shutdown_timeout",
     "aimlapi_usd_per_second",
+    "node_timeout",
 }
 _OPTIONAL_NUMBERS = {"task_retention", "seed"}
 
@@ -165,3 +191,13 @@ def parse_credits(raw: str) -> float | dict[str, float] | None:
         slug, _, amount = part.partition("=")
         balances[slug.strip()] = float(amount)
     return balances
+
+
+def _format(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from hypothesis import settings as hypothesis_settings
 
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
+from tests import redis_server
 from tests.store.copying import CopyingStore
 
 # Apps built from the environment (the CLI, subprocesses) check their responses too.
@@ -22,7 +23,8 @@ hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, data
 hypothesis_settings.load_profile("ci")
 
 
-STORES = {"memory": MemoryStore, "copying": CopyingStore}
+STORES = ("copying", "memory", "redis")
+SHARED_DB = 1  # the database of servers started as processes (in-process stores use prefixes)
 
 
 @pytest.fixture
@@ -30,11 +32,52 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(params=sorted(STORES))
-def store(request: pytest.FixtureRequest) -> Store:
+@pytest.fixture(scope="session")
+def redis_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server for the whole session, `redis://127.0.0.1:<port>`; the tests that
+    need it skip, naming the install command, where it is not installed."""
+    if redis_server.binary() is None:
+        pytest.skip(redis_server.MISSING)
+    with redis_server.running(tmp_path_factory.mktemp("redis")) as base:
+        yield base
+
+
+@pytest.fixture
+def redis_url(redis_base: str) -> str:
+    """An emptied database for processes that share a store (`--store`)."""
+    url = f"{redis_base}/{SHARED_DB}"
+    redis_server.flush(url)
+    return url
+
+
+def store_factory(request: pytest.FixtureRequest, kind: str) -> Callable[[], Store]:
+    """Fresh, empty stores of one kind; Redis ones on the session's server."""
+    if kind == "redis":
+        from mockserver.store.redis import RedisStore
+
+        url = f"{request.getfixturevalue('redis_base')}/0"
+        return lambda: RedisStore(url, prefix=redis_server.prefix())
+    return {"memory": MemoryStore, "copying": CopyingStore}[kind]
+
+
+@pytest.fixture(params=STORES)
+async def new_store(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], Store]]:
+    """Makes fresh stores of each kind in turn, closed after the test."""
+    factory, made = store_factory(request, request.param), []
+
+    def make() -> Store:
+        made.append(factory())
+        return made[-1]
+
+    yield make
+    for store in made:
+        await store.close()
+
+
+@pytest.fixture
+def store(new_store: Callable[[], Store]) -> Store:
     """Each store in turn: suites that take this fixture run against all of them."""
-    made: Store = STORES[request.param]()
-    return made
+    return new_store()
 
 
 @pytest.fixture(autouse=True)

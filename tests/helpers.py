@@ -84,14 +84,15 @@ class VirtualTime:
 
 @contextlib.asynccontextmanager
 async def client(app: Any, base_url: str = "http://fake.test") -> AsyncIterator[httpx.AsyncClient]:
-    """The app in-process; its runtime is stopped afterwards (ASGITransport runs no lifespan)."""
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as http:
+    """An in-process client; on the way out the fake stops as its lifespan would stop it (its
+    store disconnected: a later request opens it again)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as http:
+        try:
             yield http
-    finally:
-        fake = getattr(app.state, "mock", None)
-        if fake is not None:
-            await fake.runtime.stop()
+        finally:
+            fake = getattr(getattr(app, "state", None), "mock", None)
+            if isinstance(fake, Fake):
+                await fake.runtime.stop()
 
 
 async def advance(http: httpx.AsyncClient, seconds: float) -> None:

@@ -48,7 +48,7 @@ class _Loop:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.queue: deque[tuple[str, int]] = deque()  # (delivery id, attempt number)
+        self.queue: deque[Timer] = deque()  # claimed CALLBACK timers: attempts to make
         self.wake = asyncio.Event()
         self.idle = asyncio.Event()
         self.idle.set()
@@ -77,8 +77,11 @@ class CallbackSender:
         self._transport = transport
         self._here: _Loop | None = None
         engine.on_task_end(self._task_ended)
-        engine.on_timer(CALLBACK, self._attempt_due)
+        # An attempt's timer stays claimed until the attempt is recorded as sent (or needs no
+        # sending), so a process that dies with attempts queued leaves them to the others.
+        engine.on_timer(CALLBACK, self._attempt_due, finishes_itself=True)
         engine.on_timer(CALLBACK_TIMEOUT, self._attempt_timed_out)
+        engine.on_reset(self._drop)
 
     # -- scheduling ----------------------------------------------------------------------
 
@@ -97,7 +100,7 @@ class CallbackSender:
 
     async def _attempt_due(self, timer: Timer) -> None:
         here = self._state()
-        here.queue.append((timer.subject, timer.number))
+        here.queue.append(timer)
         here.idle.clear()
         here.wake.set()
         if len(here.workers) < self.concurrency and len(here.workers) < len(here.queue) + here.busy:
@@ -135,34 +138,38 @@ class CallbackSender:
                     here.idle.set()
                 here.wake.clear()
                 await here.wake.wait()
-            delivery_id, number = here.queue.popleft()
+            timer = here.queue.popleft()
             here.busy += 1
             try:
-                await self._attempt(here, client, delivery_id, number)
+                await self._attempt(here, client, timer)
             except Exception:  # a worker outlives any one delivery
-                logger.exception("callback delivery %s attempt %d failed", delivery_id, number)
+                logger.exception("callback delivery %s attempt %d failed", timer.subject, timer.number)
             finally:
                 here.busy -= 1
                 if not here.queue and here.busy == 0:
                     here.idle.set()
 
-    async def _attempt(self, here: _Loop, client: httpx.AsyncClient, delivery_id: str, number: int) -> None:
-        delivery = await self.engine.delivery(delivery_id)
-        if delivery is None or delivery.state != PENDING or len(delivery.attempts) >= number:
-            return  # reset, pruned, or already sent by another process
-        # The rules (and any lookup) and the client come first: an attempt's time, and its
-        # timeout, start when its request is sent, not while it waits for those.
+    async def _attempt(self, here: _Loop, client: httpx.AsyncClient, timer: Timer) -> None:
+        delivery_id, number = timer.subject, timer.number
         try:
-            target, address = await self.guard.vet(delivery.url)
-        except CallbackRefused as refusal:
-            kind = "connection_error" if isinstance(refusal, Unresolvable) else "refused"
-            await self._unsent(delivery, number, Outcome(kind, detail=str(refusal)))
-            return
-        now = self.engine.now()
-        sent = replace(delivery, attempts=(*delivery.attempts, Attempt(number, now, delivery.url)))
-        deadline = Timer(now + self.timeout, CALLBACK_TIMEOUT, delivery_id, number)
-        if not await self.engine.update_delivery(delivery, sent, deadline):
-            return
+            delivery = await self.engine.delivery(delivery_id)
+            if delivery is None or delivery.state != PENDING or len(delivery.attempts) >= number:
+                return  # reset, pruned, or already sent by another process
+            # The rules (and any lookup) come first: an attempt's time, and its timeout, start
+            # when its request is sent, not while it waits for those.
+            try:
+                target, address = await self.guard.vet(delivery.url)
+            except CallbackRefused as refusal:
+                kind = "connection_error" if isinstance(refusal, Unresolvable) else "refused"
+                await self._unsent(delivery, number, Outcome(kind, detail=str(refusal)))
+                return
+            now = self.engine.now()
+            sent = replace(delivery, attempts=(*delivery.attempts, Attempt(number, now, delivery.url)))
+            deadline = Timer(now + self.timeout, CALLBACK_TIMEOUT, delivery_id, number)
+            if not await self.engine.update_delivery(delivery, sent, deadline):
+                return
+        finally:  # sent (its timeout timer now stands for it), recorded unsent, or not to be sent
+            await self.engine.finish(timer)
         job = here.loop.create_task(self._post(client, delivery, target.host, address))
         here.inflight[(delivery_id, number)] = job
         try:
@@ -277,6 +284,14 @@ class CallbackSender:
             here.warmed = True
 
     # -- the runtime's hooks -------------------------------------------------------------
+
+    def _drop(self) -> None:
+        """Another process reset the fake: what is queued or in flight belongs to the past."""
+        here = self._here
+        if here is not None and not here.loop.is_closed():
+            here.queue.clear()
+            for job in here.inflight.values():
+                here.loop.call_soon_threadsafe(job.cancel)
 
     async def settle(self, seconds: float) -> None:
         """Wait, for at most `seconds` of real time, until no attempt is queued or in flight."""

@@ -5,7 +5,7 @@ Imports neither Starlette, nor a provider, nor a store implementation.
 """
 
 from mockserver.engine.clock import Clock, ClockState, starting_state
-from mockserver.engine.engine import Engine, NewTask, Timing
+from mockserver.engine.engine import Engine
 from mockserver.engine.errors import (
     EngineError,
     FaultFired,
@@ -15,7 +15,7 @@ from mockserver.engine.errors import (
     TaskForbidden,
     TaskNotFound,
 )
-from mockserver.engine.tasks import Failure, Snapshot, Task, TaskStatus
+from mockserver.engine.tasks import Failure, NewTask, Snapshot, Task, TaskStatus, Timing
 
 __all__ = [
     "Clock",

@@ -20,6 +20,7 @@ class ClockState:
     fake: float
     wall: float
     version: int = 0  # bumped by every move, so a process can tell its copy is stale
+    epoch: int = 0  # bumped by every reset, so a process can tell the state it holds is gone
 
     def now_at(self, wall_now: float) -> float:
         if self.mode == "manual":

@@ -12,7 +12,7 @@ import secrets
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mockserver.engine.clock import Clock, ClockState, starting_state
@@ -29,41 +29,17 @@ from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import Admission, Gate, Insert
 from mockserver.engine.ids import Ids
 from mockserver.engine.journal import JournalEntry
-from mockserver.engine.tasks import Ending, Failure, Snapshot, Task, TaskStatus
+from mockserver.engine.tasks import Ending, Failure, NewTask, Snapshot, Task, TaskStatus, Timing
 from mockserver.engine.timers import TASK_END, Timer
 
 if TYPE_CHECKING:
     from mockserver.store.base import Store
 
-MakeId = Callable[[Ids, int, float], str]  # (ids, sequence number, now) -> a provider's id
 TaskListener = Callable[[Task], Awaitable[None]]
 TimerHandler = Callable[[Timer], Awaitable[None]]
+ResetListener = Callable[[], None]
 CLAIM_BATCH = 256  # timers taken from the store at a time
-
-
-@dataclass(frozen=True, slots=True)
-class Timing:
-    """About 2 s queued then about 77 s running; results live 24 h; records 7 days."""
-
-    queue_seconds: float = 2.0
-    run_seconds: float = 77.0
-    result_ttl: float = 86400.0
-    retention: float | None = 7 * 86400.0
-
-
-@dataclass(frozen=True, slots=True)
-class NewTask:
-    """What a create asks for, in neutral words."""
-
-    provider: str
-    model: str
-    duration: int
-    aspect_ratio: str
-    credits: float
-    make_id: MakeId
-    callback_url: str | None = None
-    failure: Failure | None = None
-    origin: str = ""
+DEFAULT_TIMING = Timing()
 
 
 def _refuse(admission: Admission) -> None:
@@ -79,7 +55,7 @@ class Engine:
         store: Store,
         clock: ClockState,
         *,
-        timing: Timing = Timing(),
+        timing: Timing = DEFAULT_TIMING,
         seed: int | None = None,
         credits: float | Mapping[str, float] | None = None,  # per key, per provider
         rate_limit: int = 0,
@@ -100,7 +76,10 @@ class Engine:
         self._manual_start = clock.fake if manual_start is None else manual_start
         self._id_block = id_block
         self._timer_handlers: dict[str, TimerHandler] = {TASK_END: self._natural_end}
+        self._finishes_itself: set[str] = set()  # timer kinds whose handlers call `finish`
         self._end_listeners: list[TaskListener] = []
+        self._reset_listeners: list[ResetListener] = []
+        self.node = 1  # this process's number among those sharing the store (`open`)
         self.on_schedule: Callable[[float], None] | None = None  # the driver's wake-up call
         self._forget_local()
 
@@ -111,11 +90,30 @@ class Engine:
     async def open(self) -> None:
         """Join the store: a shared store's clock wins over this process's starting one."""
         await self.store.open()
+        self.node = await self.store.join()
         stored = await self.store.load_clock()
-        self.clock.set(stored if stored is not None else await self.store.save_clock(self.clock.state))
+        self._adopt(stored if stored is not None else await self.store.save_clock(self.clock.state))
 
     async def close(self) -> None:
         await self.store.close()
+
+    @property
+    def heartbeat(self) -> float | None:
+        """Real seconds between the `beat()` calls the store needs (None: none)."""
+        return self.store.heartbeat
+
+    async def beat(self) -> None:
+        await self.store.beat()
+
+    def _adopt(self, state: ClockState) -> None:
+        """Take up a clock from the store; one from a later reset (by any process) also
+        drops what this process holds from before it."""
+        reset_elsewhere = state.epoch != self.clock.state.epoch
+        self.clock.set(state)
+        if reset_elsewhere:
+            self._forget_local()
+            for listener in self._reset_listeners:
+                listener()
 
     # -- keys, ids, the clock ----------------------------------------------------------
 
@@ -138,21 +136,21 @@ class Engine:
         return block[0]
 
     def request_id(self) -> str:
-        """An id for one answer (error bodies); seeded, not shared between processes."""
-        return self.ids.uuid4("request", next(self._requests))
+        """An id for one answer (error bodies): seeded, and distinct between processes."""
+        return self.ids.uuid4(f"request:{self.node}", next(self._requests))
 
     async def sync_clock(self) -> None:
         """Take up the store's clock if another process has moved it."""
         stored = await self.store.load_clock()
         if stored is not None and stored.version != self.clock.state.version:
-            self.clock.set(stored)
+            self._adopt(stored)
 
     async def jump_to(self, when: float) -> None:
         """Move fake time forward to `when` (never backwards), for every process."""
         while True:
             wanted = self.clock.state.moved_to(when, time.time())
             stood = await self.store.save_clock(wanted)
-            self.clock.set(stood)
+            self._adopt(stood)
             if stood == wanted or stood.now_at(time.time()) >= when:
                 return
 
@@ -164,7 +162,7 @@ class Engine:
         return Gate(operation, key, limited, self.rate_limit, self.clock.now(), state.version)
 
     def _fresh(self, gate: Gate, clock: ClockState) -> Gate:
-        self.clock.set(clock)
+        self._adopt(clock)
         return gate._replace(now=self.clock.now(), clock_version=clock.version)
 
     async def admit(self, gate: Gate) -> None:
@@ -314,8 +312,8 @@ class Engine:
     async def clear_rules(self) -> None:
         await self.store.clear_rules()
 
-    async def record(self, entry: JournalEntry) -> JournalEntry:
-        return await self.store.record(entry)
+    async def record(self, entry: JournalEntry) -> None:
+        await self.store.record(entry)
 
     async def journal(self, provider: str | None = None, operation: str | None = None) -> list[JournalEntry]:
         return await self.store.journal(provider, operation)
@@ -344,8 +342,16 @@ class Engine:
 
     # -- timed effects -----------------------------------------------------------------
 
-    def on_timer(self, kind: str, handler: TimerHandler) -> None:
+    def on_timer(self, kind: str, handler: TimerHandler, *, finishes_itself: bool = False) -> None:
+        """Run `handler` for each due timer of `kind`; one that `finishes_itself` hands the
+        work on and calls `finish(timer)` once it is done (until then the claim holds)."""
         self._timer_handlers[kind] = handler
+        if finishes_itself:
+            self._finishes_itself.add(kind)
+
+    def on_reset(self, listener: ResetListener) -> None:
+        """Called when this process learns that another one reset the fake."""
+        self._reset_listeners.append(listener)
 
     def on_task_end(self, listener: TaskListener) -> None:
         self._end_listeners.append(listener)
@@ -366,12 +372,24 @@ class Engine:
         `limit` (one batch, so a caller can let other work in between)."""
         ran = 0
         while timers := await self.store.claim_due(self.now(), min(CLAIM_BATCH, limit or CLAIM_BATCH)):
-            for timer in timers:
-                await self._timer_handlers[timer.kind](timer)
+            handed_on = 0  # timers (from the start) whose handler returned
+            try:
+                for timer in timers:
+                    await self._timer_handlers[timer.kind](timer)
+                    handed_on += 1
+            finally:  # a handler that raised drops the rest of the batch, as a lost claim would
+                itself = self._finishes_itself
+                await self.store.finish(
+                    [t for i, t in enumerate(timers) if i >= handed_on or t.kind not in itself]
+                )
             ran += len(timers)
             if limit is not None:
                 break
         return ran
+
+    async def finish(self, timer: Timer) -> None:
+        """The work a self-finishing handler handed on is done: drop its claim."""
+        await self.store.finish((timer,))
 
     async def _natural_end(self, timer: Timer) -> None:
         task = await self.store.task(timer.subject)
@@ -409,7 +427,7 @@ class Engine:
         """Forget everything; the clock starts again (a manual clock at its start)."""
         state = self.clock.state
         fresh = starting_state(state.mode, state.speed, self._manual_start)
-        fresh = replace(fresh, version=state.version + 1)
+        fresh = replace(fresh, version=state.version + 1, epoch=state.epoch + 1)
         await self.store.reset(fresh)
         self.clock.set(fresh)
         self._forget_local()

@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
+
+from mockserver.engine.ids import Ids
+
+MakeId = Callable[[Ids, int, float], str]  # (ids, sequence number, now) -> a provider's id
 
 
 class TaskStatus(enum.Enum):
@@ -110,3 +115,28 @@ class Task:
         if now < self.started_at:
             return Snapshot(TaskStatus.QUEUED, 0, remaining, None, None)
         return Snapshot(TaskStatus.RUNNING, self._progress(now), remaining, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """About 2 s queued then about 77 s running; results live 24 h; records 7 days."""
+
+    queue_seconds: float = 2.0
+    run_seconds: float = 77.0
+    result_ttl: float = 86400.0
+    retention: float | None = 7 * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """What a create asks for, in neutral words."""
+
+    provider: str
+    model: str
+    duration: int
+    aspect_ratio: str
+    credits: float
+    make_id: MakeId
+    callback_url: str | None = None
+    failure: Failure | None = None
+    origin: str = ""

@@ -19,10 +19,22 @@ from mockserver.engine.timers import Timer
 
 
 class Store(Protocol):
+    # Real seconds between the `beat()` calls a store shared with other processes needs to
+    # count this one alive; None for a store no other process shares.
+    heartbeat: float | None
+
     async def open(self) -> None:
         """Connect; a store shared with other processes keeps what they stored."""
 
-    async def close(self) -> None: ...
+    async def close(self) -> None:
+        """Disconnect; timers this process claimed and did not finish go back to the others."""
+
+    async def join(self) -> int:
+        """A number for this process, never handed to another process sharing the store
+        (a reset keeps them)."""
+
+    async def beat(self) -> None:
+        """Tell the processes sharing the store that this one is alive."""
 
     async def reset(self, clock: ClockState) -> None:
         """Forget everything, and start again from `clock`."""
@@ -32,7 +44,8 @@ class Store(Protocol):
     async def load_clock(self) -> ClockState | None: ...
 
     async def save_clock(self, state: ClockState) -> ClockState:
-        """Store `state` unless a newer version is stored; returns the one that stands."""
+        """Store `state` if its version is newer than the stored one's (or none is stored);
+        returns the one that stands."""
 
     # -- ids ---------------------------------------------------------------------------
 
@@ -82,8 +95,9 @@ class Store(Protocol):
 
     # -- the journal -------------------------------------------------------------------
 
-    async def record(self, entry: JournalEntry) -> JournalEntry:
-        """Append the entry, numbered (`seq`) by the store."""
+    async def record(self, entry: JournalEntry) -> None:
+        """Append the entry, numbered (`seq`) by the store; a shared store may write it a
+        moment later, but before this process next reads the journal."""
 
     async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]: ...
 
@@ -101,9 +115,15 @@ class Store(Protocol):
 
     # -- timers on fake time -----------------------------------------------------------
 
-    async def schedule(self, timers: Sequence[Timer]) -> None: ...
+    async def schedule(self, timers: Sequence[Timer]) -> None:
+        """Add timers; one equal to a timer already waiting may be merged with it."""
 
     async def next_due(self) -> float | None: ...
 
     async def claim_due(self, now: float, limit: int) -> list[Timer]:
-        """Take up to `limit` timers due by `now`, earliest first; each is taken once."""
+        """Claim up to `limit` timers due by `now`, earliest first. A claim is this process's
+        until it calls `finish`; a claim held by a process that stopped beating (or closed)
+        goes back to be claimed again, so each timer runs once unless its process dies."""
+
+    async def finish(self, timers: Sequence[Timer]) -> None:
+        """Drop claimed timers whose effect has run."""

@@ -30,7 +30,7 @@ def encode_task(task: Task) -> bytes:
     return orjson.dumps(document)
 
 
-def decode_task(data: bytes) -> Task:
+def decode_task(data: bytes | str) -> Task:
     document = orjson.loads(data)
     document["planned_failure"] = _failure(document["planned_failure"])
     ending = document["ending"]
@@ -43,7 +43,7 @@ def encode_delivery(delivery: Delivery) -> bytes:
     return orjson.dumps(asdict(delivery))
 
 
-def decode_delivery(data: bytes) -> Delivery:
+def decode_delivery(data: bytes | str) -> Delivery:
     document = orjson.loads(data)
     document["attempts"] = tuple(Attempt(**attempt) for attempt in document["attempts"])
     return Delivery(**document)
@@ -53,7 +53,7 @@ def encode_rule(rule: FaultRule) -> bytes:
     return orjson.dumps(asdict(rule))
 
 
-def decode_rule(data: bytes) -> FaultRule:
+def decode_rule(data: bytes | str) -> FaultRule:
     return FaultRule(**orjson.loads(data))
 
 
@@ -61,7 +61,7 @@ def encode_entry(entry: JournalEntry) -> bytes:
     return orjson.dumps(entry._asdict())
 
 
-def decode_entry(data: bytes) -> JournalEntry:
+def decode_entry(data: bytes | str) -> JournalEntry:
     return JournalEntry(**orjson.loads(data))
 
 
@@ -69,7 +69,7 @@ def encode_clock(state: ClockState) -> bytes:
     return orjson.dumps(asdict(state))
 
 
-def decode_clock(data: bytes) -> ClockState:
+def decode_clock(data: bytes | str) -> ClockState:
     return ClockState(**orjson.loads(data))
 
 
@@ -77,5 +77,5 @@ def encode_timer(timer: Timer) -> bytes:
     return orjson.dumps(timer._asdict())
 
 
-def decode_timer(data: bytes) -> Timer:
+def decode_timer(data: bytes | str) -> Timer:
     return Timer(**orjson.loads(data))

@@ -24,6 +24,8 @@ DEFAULT_JOURNAL_LIMIT = 100_000
 
 
 class MemoryStore:
+    heartbeat: float | None = None  # no other process shares it
+
     def __init__(self, journal_limit: int = DEFAULT_JOURNAL_LIMIT) -> None:
         self._journal_limit = journal_limit
         self._clock: ClockState | None = None
@@ -53,6 +55,12 @@ class MemoryStore:
     async def close(self) -> None:
         return None
 
+    async def join(self) -> int:
+        return 1
+
+    async def beat(self) -> None:
+        return None
+
     async def reset(self, clock: ClockState) -> None:
         self._clear()
         self._clock = clock
@@ -61,7 +69,7 @@ class MemoryStore:
         return self._clock
 
     async def save_clock(self, state: ClockState) -> ClockState:
-        if self._clock is None or state.version >= self._clock.version:
+        if self._clock is None or state.version > self._clock.version:
             self._clock = state
         return self._clock
 
@@ -171,11 +179,9 @@ class MemoryStore:
 
     # -- the journal -------------------------------------------------------------------
 
-    async def record(self, entry: JournalEntry) -> JournalEntry:
+    async def record(self, entry: JournalEntry) -> None:
         self._journal_seq += 1
-        entry = entry._replace(seq=self._journal_seq)
-        self._journal.append(entry)
-        return entry
+        self._journal.append(entry._replace(seq=self._journal_seq))
 
     async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]:
         return [entry for entry in self._journal if entry.matches(provider, operation)]
@@ -216,3 +222,6 @@ class MemoryStore:
         while self._timers and self._timers[0][0] <= now and len(claimed) < limit:
             claimed.append(heapq.heappop(self._timers)[2])
         return claimed
+
+    async def finish(self, timers: Sequence[Timer]) -> None:
+        return None  # one process: a claim cannot outlive its claimant

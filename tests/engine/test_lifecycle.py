@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -208,15 +209,15 @@ async def test_the_rate_limit_counts_accepted_requests_per_key_in_fake_time_wind
     await create(e, key="k")
 
 
-async def test_same_seed_gives_same_ids_and_reset_replays_them(store: Store) -> None:
+async def test_same_seed_gives_same_ids_and_reset_replays_them(new_store: Callable[[], Store]) -> None:
     async def ids(e: Engine) -> list[str]:
         return [(await create(e)).id for _ in range(3)]
 
-    a = engine(store)
+    a = engine(new_store())
     first = await ids(a)
-    assert first == await ids(engine(type(store)()))
+    assert first == await ids(engine(new_store()))
     await a.advance(5)
     await a.reset()
     assert await ids(a) == first and a.now() == START
-    other = Engine(type(store)(), starting_state("manual", 1.0, START), seed=4)
+    other = Engine(new_store(), starting_state("manual", 1.0, START), seed=4)
     assert await ids(other) != first

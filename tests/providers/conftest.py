@@ -7,10 +7,11 @@ from collections.abc import Iterator
 import pytest
 
 from tests import helpers
-from tests.conftest import STORES
+from tests.conftest import STORES, store_factory
 
 
-@pytest.fixture(autouse=True, params=sorted(STORES))
+@pytest.fixture(autouse=True, params=STORES)
 def each_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setattr(helpers, "default_store", STORES[request.param])
+    """Apps made by `helpers.make_app` use this store (`helpers.client` closes it)."""
+    monkeypatch.setattr(helpers, "default_store", store_factory(request, request.param))
     yield request.param

@@ -39,6 +39,8 @@ def _timers(timers: Sequence[Timer]) -> list[Timer]:
 
 
 class CopyingStore:
+    heartbeat: float | None = None
+
     def __init__(self) -> None:
         self._inner = MemoryStore()
 
@@ -47,6 +49,12 @@ class CopyingStore:
 
     async def close(self) -> None:
         await self._inner.close()
+
+    async def join(self) -> int:
+        return await self._inner.join()
+
+    async def beat(self) -> None:
+        await self._inner.beat()
 
     async def reset(self, clock: ClockState) -> None:
         await self._inner.reset(codec.decode_clock(codec.encode_clock(clock)))
@@ -105,9 +113,8 @@ class CopyingStore:
     async def clear_rules(self) -> None:
         await self._inner.clear_rules()
 
-    async def record(self, entry: JournalEntry) -> JournalEntry:
-        stored = await self._inner.record(codec.decode_entry(codec.encode_entry(entry)))
-        return codec.decode_entry(codec.encode_entry(stored))
+    async def record(self, entry: JournalEntry) -> None:
+        await self._inner.record(codec.decode_entry(codec.encode_entry(entry)))
 
     async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]:
         return [
@@ -134,3 +141,6 @@ class CopyingStore:
 
     async def claim_due(self, now: float, limit: int) -> list[Timer]:
         return _timers(await self._inner.claim_due(now, limit))
+
+    async def finish(self, timers: Sequence[Timer]) -> None:
+        await self._inner.finish(_timers(timers))

@@ -30,8 +30,9 @@ PROVIDER = Provider(
 
 
 def app(**settings: Any) -> Any:
-    """The fake serving the real providers and this one (an app factory for `CONTRACTS_APP`)."""
+    """The fake serving the real providers and this one (an app factory for `CONTRACTS_APP`;
+    `MOCKSERVER_*` variables apply, such as the store)."""
     values: dict[str, Any] = {"clock": "manual", "seed": 0, "keys": ("mock-key", "contracts-other-key")}
     values.update(check_responses=True, **settings)
     store = helpers.default_store() if helpers.default_store is not None else None
-    return create_app(Settings(**values), providers=[*PROVIDERS.values(), PROVIDER], store=store)
+    return create_app(Settings.from_env(**values), providers=[*PROVIDERS.values(), PROVIDER], store=store)

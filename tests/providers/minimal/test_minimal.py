@@ -75,11 +75,19 @@ async def test_the_control_plane_journal_and_forced_outcomes_know_it() -> None:
 
 @pytest.mark.slow
 def test_the_contract_suite_runs_against_it(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+    each_store: str,
 ) -> None:
+    if each_store == "copying":
+        pytest.skip("the suite runs in a subprocess, which builds its store from MOCKSERVER_STORE")
+    if each_store == "redis":  # every provider's contract, against the shared store
+        monkeypatch.setenv("MOCKSERVER_STORE", request.getfixturevalue("redis_url"))
+    else:
+        monkeypatch.setenv("CONTRACTS_PROVIDERS", "minimal")
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     monkeypatch.setenv("CONTRACTS_APP", "tests.providers.minimal:app")
-    monkeypatch.setenv("CONTRACTS_PROVIDERS", "minimal")
     monkeypatch.setenv("CONTRACTS_MAX_EXAMPLES", "15")
     monkeypatch.setenv("CONTRACTS_STATEFUL_EXAMPLES", "5")
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v", "--pyargs", "contracts.suite")

@@ -1,0 +1,339 @@
+"""The shared store: one Redis (or Valkey) server holds every process's state, so several
+`mockserver` processes, or workers, serve one fake.
+
+Store layer: imports the engine's records, the codec, the Lua scripts and redis-py (an optional
+dependency: `pip install 'videogen-mock[redis]'`). Verbs that read then write are one Lua
+script each (`store/lua.py`): a poll costs one round trip, a create one or two. Journal entries
+are written in batches, a moment after their answers. Fake-time deadlines are data (the
+`timers` sorted set), never key expiry; only heartbeats expire, in real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any, cast
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.commands.core import AsyncScript
+
+from mockserver.engine.clock import ClockState
+from mockserver.engine.deliveries import Delivery
+from mockserver.engine.faults import FaultRule
+from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
+from mockserver.engine.journal import JournalEntry
+from mockserver.engine.tasks import Task
+from mockserver.engine.timers import Timer
+from mockserver.store import codec, lua
+from mockserver.store.memory import DEFAULT_JOURNAL_LIMIT
+
+DEFAULT_PREFIX = "mockserver:"
+DEFAULT_NODE_TIMEOUT = 5.0  # real seconds without a heartbeat before a node counts as gone
+PAGE_SIZE = 500
+# Connections a process opens to Redis at most; requests beyond wait for one to be free (a
+# burst of requests must queue, not fail).
+MAX_CONNECTIONS = 64
+SCRIPTS = (
+    "ADMIT",
+    "READ_TASK",
+    "INSERT_TASK",
+    "SAVE_CLOCK",
+    "RESET",
+    "TASK_BY_MEDIA",
+    "SWAP",
+    "PUT_DELIVERY",
+    "PAGE",
+    "PRUNE",
+    "RECORD",
+    "CLAIM_DUE",
+    "RELEASE",
+)
+logger = logging.getLogger("mockserver.store")
+_INSERTS = {b"done": Insert.DONE, b"taken": Insert.TAKEN, b"no_credits": Insert.NO_CREDITS}
+
+
+def _account(key: str, provider: str) -> str:
+    """A key's spending at one provider (balances are per provider, in its unit)."""
+    return f"{key}|{provider}"
+
+
+def _number(value: float) -> str:
+    return repr(float(value))
+
+
+def _timer_args(timers: Sequence[Timer]) -> list[Any]:
+    args: list[Any] = []
+    for timer in timers:
+        args += [_number(timer.when), codec.encode_timer(timer)]
+    return args
+
+
+class RedisStore:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        journal_limit: int = DEFAULT_JOURNAL_LIMIT,
+        node_timeout: float = DEFAULT_NODE_TIMEOUT,
+    ) -> None:
+        self.url, self.prefix = url, prefix
+        self.heartbeat: float | None = node_timeout / 3
+        self._journal_limit = journal_limit
+        self._lifetime_ms = str(max(1, round(node_timeout * 1000)))
+        self._redis: Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._node = "0"
+        self._pending: list[bytes] = []  # journal entries not yet written
+        self._flushing: asyncio.Task[None] | None = None
+
+    # -- connection ----------------------------------------------------------------------
+
+    def _conn(self) -> Redis:
+        """This loop's client: redis-py's connections belong to the loop that made them."""
+        loop = asyncio.get_running_loop()
+        if self._redis is None or self._loop is not loop:
+            pool = BlockingConnectionPool.from_url(self.url, max_connections=MAX_CONNECTIONS, timeout=None)
+            self._redis, self._loop = Redis.from_pool(pool), loop
+            self._scripts = {name: self._redis.register_script(getattr(lua, name)) for name in SCRIPTS}
+        return self._redis
+
+    async def _run(self, script: str, *args: Any) -> Any:
+        self._conn()
+        return await self._scripts[script](args=[self.prefix, *args])
+
+    def _key(self, name: str) -> str:
+        return self.prefix + name
+
+    async def open(self) -> None:
+        await self._conn().ping()
+
+    async def close(self) -> None:
+        redis = self._redis
+        if redis is not None and self._loop is asyncio.get_running_loop():
+            try:
+                await self._drain()
+                await self._run("RELEASE", self._node)
+            finally:
+                await redis.aclose()
+        self._redis = None
+
+    async def join(self) -> int:
+        node: int = await self._conn().incr(self._key("nodes"))
+        self._node = str(node)
+        return node
+
+    async def beat(self) -> None:
+        await self._conn().set(self._key(f"alive:{self._node}"), b"1", px=int(self._lifetime_ms))
+
+    async def reset(self, clock: ClockState) -> None:
+        self._pending.clear()
+        await self._run("RESET", clock.version, codec.encode_clock(clock))
+
+    # -- the clock -----------------------------------------------------------------------
+
+    async def load_clock(self) -> ClockState | None:
+        raw = await self._conn().hget(self._key("clock"), "s")
+        return None if raw is None else codec.decode_clock(raw)
+
+    async def save_clock(self, state: ClockState) -> ClockState:
+        return codec.decode_clock(await self._run("SAVE_CLOCK", state.version, codec.encode_clock(state)))
+
+    async def reserve(self, purpose: str, count: int) -> int:
+        last: int = await self._conn().hincrby(self._key("seq"), purpose, count)
+        return last - count + 1
+
+    # -- requests and tasks --------------------------------------------------------------
+
+    async def _gated(self, script: str, gate: Gate, *args: Any) -> tuple[Admission, list[Any]]:
+        reply = await self._run(
+            script,
+            gate.clock_version,
+            gate.operation,
+            gate.key or "",
+            "1" if gate.limited and gate.per_minute > 0 else "0",
+            gate.per_minute,
+            _number(gate.now),
+            *args,
+        )
+        kind = reply[0]
+        if kind == b"clock":
+            return Admission(clock=codec.decode_clock(reply[1])), reply
+        if kind == b"rule":
+            return Admission(rule=codec.decode_rule(reply[1])), reply
+        if kind == b"wait":
+            return Admission(wait=float(reply[1])), reply
+        return ADMITTED, reply
+
+    async def admit(self, gate: Gate) -> Admission:
+        return (await self._gated("ADMIT", gate))[0]
+
+    async def read_task(self, gate: Gate, task_id: str) -> tuple[Admission, Task | None]:
+        admission, reply = await self._gated("READ_TASK", gate, task_id)
+        if admission is not ADMITTED or reply[1] is None:
+            return admission, None
+        return admission, codec.decode_task(reply[1])
+
+    async def insert_task(
+        self, gate: Gate, task: Task, balance: float | None, timers: Sequence[Timer]
+    ) -> tuple[Admission, Insert]:
+        admission, reply = await self._gated(
+            "INSERT_TASK",
+            gate,
+            task.id,
+            codec.encode_task(task),
+            _account(task.owner, task.provider),
+            _number(task.credits),
+            "" if balance is None else _number(balance),
+            task.number,
+            _number(task.created_at),
+            task.media_token,
+            *_timer_args(timers),
+        )
+        if admission is not ADMITTED:
+            return admission, Insert.REFUSED
+        return admission, _INSERTS[reply[0]]
+
+    async def task(self, task_id: str) -> Task | None:
+        raw = await self._conn().hget(self._key("tasks"), task_id)
+        return None if raw is None else codec.decode_task(raw)
+
+    async def task_by_media(self, token: str) -> Task | None:
+        raw = await self._run("TASK_BY_MEDIA", token)
+        return None if raw is None else codec.decode_task(raw)
+
+    async def swap_task(self, old: Task, new: Task) -> bool:
+        swapped = await self._run("SWAP", "tasks", old.id, codec.encode_task(old), codec.encode_task(new))
+        return bool(swapped)
+
+    async def _page(self, hash_name: str, order: str, after: float, limit: int) -> list[tuple[float, bytes]]:
+        reply = await self._run("PAGE", hash_name, order, f"({_number(after)}", "+inf", limit)
+        return [(float(reply[i]), reply[i + 1]) for i in range(0, len(reply), 2) if reply[i + 1]]
+
+    async def tasks(self, provider: str | None, after: int, limit: int) -> list[Task]:
+        found: list[Task] = []
+        position: float = after
+        while len(found) < limit:
+            page = await self._page("tasks", "order", position, PAGE_SIZE)
+            for _, raw in page:
+                task = codec.decode_task(raw)
+                if provider is None or task.provider == provider:
+                    found.append(task)
+            if len(page) < PAGE_SIZE:
+                break
+            position = page[-1][0]
+        return found[:limit]
+
+    async def count_tasks(self) -> int:
+        count: int = await self._conn().hlen(self._key("tasks"))
+        return count
+
+    async def prune(self, created_by: float) -> int:
+        pruned: int = await self._run("PRUNE", _number(created_by))
+        return pruned
+
+    async def spent(self, key: str, provider: str) -> float:
+        raw = await self._conn().hget(self._key("spent"), _account(key, provider))
+        return 0.0 if raw is None else float(raw)
+
+    # -- fault rules ---------------------------------------------------------------------
+
+    async def add_rule(self, rule: FaultRule) -> None:
+        await self._conn().rpush(self._key("rules"), codec.encode_rule(rule))
+
+    async def rules(self) -> list[FaultRule]:
+        return [codec.decode_rule(raw) for raw in await self._conn().lrange(self._key("rules"), 0, -1)]
+
+    async def clear_rules(self) -> None:
+        await self._conn().delete(self._key("rules"))
+
+    # -- the journal ---------------------------------------------------------------------
+
+    async def record(self, entry: JournalEntry) -> None:
+        self._pending.append(codec.encode_entry(entry))
+        loop = asyncio.get_running_loop()
+        if self._flushing is None or self._flushing.get_loop() is not loop:
+            self._flushing = loop.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        """Write what is pending in one script call, and what came meanwhile in the next."""
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await self._run("RECORD", self._journal_limit, *batch)
+                except Exception:  # the answers went out; losing their entries is all it costs
+                    logger.exception("could not write %d journal entries", len(batch))
+        finally:
+            if self._flushing is asyncio.current_task():
+                self._flushing = None
+
+    async def _drain(self) -> None:
+        flushing = self._flushing
+        if flushing is not None and flushing.get_loop() is asyncio.get_running_loop():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(flushing)
+        if self._pending:
+            await self._flush()
+
+    async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]:
+        await self._drain()
+        entries = []
+        for raw in await self._conn().lrange(self._key("journal"), 0, -1):
+            seq, _, document = cast(bytes, raw).partition(b" ")
+            entry = codec.decode_entry(document)
+            if entry.matches(provider, operation):
+                entries.append(entry._replace(seq=int(seq)))
+        return entries
+
+    # -- callback deliveries -------------------------------------------------------------
+
+    async def put_delivery(self, delivery: Delivery, timers: Sequence[Timer]) -> None:
+        await self._run("PUT_DELIVERY", delivery.id, codec.encode_delivery(delivery), *_timer_args(timers))
+
+    async def delivery(self, delivery_id: str) -> Delivery | None:
+        raw = await self._conn().hget(self._key("deliveries"), delivery_id)
+        return None if raw is None else codec.decode_delivery(raw)
+
+    async def deliveries(self) -> list[Delivery]:
+        found: list[Delivery] = []
+        position = 0.0
+        while True:
+            page = await self._page("deliveries", "deliveries:order", position, PAGE_SIZE)
+            found += [codec.decode_delivery(raw) for _, raw in page]
+            if len(page) < PAGE_SIZE:
+                return found
+            position = page[-1][0]
+
+    async def swap_delivery(self, old: Delivery, new: Delivery, timers: Sequence[Timer]) -> bool:
+        swapped = await self._run(
+            "SWAP",
+            "deliveries",
+            old.id,
+            codec.encode_delivery(old),
+            codec.encode_delivery(new),
+            *_timer_args(timers),
+        )
+        return bool(swapped)
+
+    # -- timers on fake time -------------------------------------------------------------
+
+    async def schedule(self, timers: Sequence[Timer]) -> None:
+        if timers:
+            pairs = {codec.encode_timer(t): t.when for t in timers}
+            await self._conn().zadd(self._key("timers"), pairs)
+
+    async def next_due(self) -> float | None:
+        first = await self._conn().zrange(self._key("timers"), 0, 0, withscores=True)
+        return float(first[0][1]) if first else None
+
+    async def claim_due(self, now: float, limit: int) -> list[Timer]:
+        reply = await self._run("CLAIM_DUE", self._node, _number(now), limit, self._lifetime_ms)
+        return [codec.decode_timer(reply[i]) for i in range(0, len(reply), 2)]
+
+    async def finish(self, timers: Sequence[Timer]) -> None:
+        if timers:
+            await self._conn().zrem(self._key(f"claims:{self._node}"), *map(codec.encode_timer, timers))
