@@ -1,8 +1,10 @@
 """Benchmarks, not tests. The timed half: wrk throughput and latency of the fake against a bare
 Starlette endpoint (and Stoplight Prism) in the same rounds, start-up, memory and in-process
-lifecycles. One report; see bench/README.md.
+lifecycles; with --callgrind also the deterministic half, instructions per request
+(bench/callgrind.py). One report; see bench/README.md.
 
     python bench/run.py                        # the timed figures, 3 rounds (about 8 minutes)
+    python bench/run.py --callgrind            # and the instruction counts (about 10 minutes more)
     python bench/run.py --rounds 1 --duration 5 --skip-prism   # a quick look
     python bench/run.py --store redis          # also the fake on a private redis-server, 1 and 2 workers
 
@@ -28,7 +30,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import stores, targets, wrk
+from bench import callgrind, stores, targets, wrk
 from bench.bodies import EVOLINK_BODY
 from bench.http1 import Connection, encode
 from bench.scenarios import (
@@ -332,6 +334,8 @@ def markdown(report: dict[str, Any]) -> str:
         )
     lines += ["", "| in-process lifecycles (bench/lifecycle.py) | |", "|---|---:|"]
     lines += [f"| {name} | {value} |" for name, value in report["lifecycle"].items()]
+    if report.get("callgrind"):
+        lines += ["", callgrind.markdown(report["callgrind"])]
     lines += ["", targets.markdown(report["targets"])]
     lines += [f"- {message}" for message in report["skipped"]]
     return "\n".join(lines)
@@ -352,10 +356,8 @@ def main() -> None:
         "--tasks", type=int, default=100_000, help="tasks for the memory run (default 100000)"
     )
     parser.add_argument("--skip-prism", action="store_true", help="without Node and Prism")
-    parser.add_argument(
-        "--store",
-        help="also run the fake with --store: a URL, or 'redis' for a private redis-server per fake",
-    )
+    parser.add_argument("--callgrind", action="store_true", help="also the deterministic mode")
+    callgrind.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     args = parser.parse_args()
     available = cpus()
@@ -421,6 +423,9 @@ def measure(args: argparse.Namespace, where: Cpus) -> dict[str, Any]:
         "lifecycle": lifecycle,
         "skipped": skipped,
     }
+    if args.callgrind:
+        report["callgrind"] = callgrind.report(args.n1, args.n2, args.only, args.store, not args.no_repeat)
+        report["skipped"] += report["callgrind"]["skipped"] + report["callgrind"]["problems"]
     report["targets"] = targets.check(report)
     return report
 
