@@ -124,11 +124,11 @@ def serving(
         port = free_port()
         if target == "prism":
             line = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "error"]
-            server, timeout = [*line, str(ROOT / "openapi" / "evolink.yaml")], 90.0
+            server, ready, timeout = [*line, str(ROOT / "openapi" / "evolink.yaml")], BARE_TASK, 90.0
         else:
-            server, timeout = command(target, variant, port, url), 60.0
+            server, ready, timeout = command(target, variant, port, url), READY_PATH[target], 60.0
         with spawned(pinned(where.server, server)) as proc:
-            wait_ready(proc, http_probe(port, READY_PATH[target], 10), timeout)
+            wait_ready(proc, http_probe(port, ready, 10), timeout)
             yield proc, port, redis_group
 
 
@@ -342,7 +342,10 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 def ratio(spread: dict[str, float]) -> str:
-    return f"{spread['median']:.2f}x ({spread['min']:.2f}-{spread['max']:.2f})"
+    median, low, high = (
+        f"{spread[key]:.{2 if spread[key] >= 0.1 else 3}f}" for key in ("median", "min", "max")
+    )
+    return f"{median}x ({low}-{high})"
 
 
 def main() -> None:
