@@ -1,7 +1,7 @@
 """Deterministic mode: instructions per request of each server under callgrind, the same from run
 to run however fast the machine happens to be. See bench/README.md.
 
-    python bench/callgrind.py                  # every scenario (about 10 minutes on 2 cores)
+    python bench/callgrind.py                  # every scenario (about 5 minutes on 2 cores)
     python bench/callgrind.py --only poll      # the scenarios whose label contains "poll"
     python bench/callgrind.py --store redis    # also the fake on a private redis-server, 1 and 2 workers
 
@@ -358,10 +358,16 @@ def unstable(results: list[dict[str, Any]]) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--n1", type=int, default=N1, help=f"requests in the short run (default {N1})")
-    parser.add_argument("--n2", type=int, default=N2, help=f"requests in the long run (default {N2})")
-    parser.add_argument("--only", help="only the scenarios whose label contains this text")
-    parser.add_argument("--no-repeat", action="store_true", help="skip the repeatability check")
+    parser.add_argument(
+        "--n1", type=int, default=N1, help=f"callgrind: requests in the short run (default {N1})"
+    )
+    parser.add_argument(
+        "--n2", type=int, default=N2, help=f"callgrind: requests in the long run (default {N2})"
+    )
+    parser.add_argument("--only", help="callgrind: only the scenarios whose label contains this text")
+    parser.add_argument(
+        "--no-repeat", action="store_true", help="callgrind: do not measure two scenarios twice"
+    )
     parser.add_argument(
         "--store",
         help="also run the fake with --store: a URL, or 'redis' for a private redis-server per fake",

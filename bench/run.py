@@ -3,8 +3,8 @@ Starlette endpoint (and Stoplight Prism) in the same rounds, start-up, memory an
 lifecycles; with --callgrind also the deterministic half, instructions per request
 (bench/callgrind.py). One report; see bench/README.md.
 
-    python bench/run.py                        # the timed figures, 3 rounds (about 8 minutes)
-    python bench/run.py --callgrind            # and the instruction counts (about 10 minutes more)
+    python bench/run.py                        # the timed figures, 3 rounds (about 7 minutes)
+    python bench/run.py --callgrind            # and the instruction counts (about 5 minutes more)
     python bench/run.py --rounds 1 --duration 5 --skip-prism   # a quick look
     python bench/run.py --store redis          # also the fake on a private redis-server, 1 and 2 workers
 
@@ -90,8 +90,8 @@ class Result:
 
 @dataclass(frozen=True)
 class Cpus:
-    server: str | None  # the server under test (and its private redis-server)
-    load: str | None  # wrk and this process
+    server: str | None  # the server under test and its private redis-server: all CPUs but the last
+    load: str | None  # wrk and this process: the last CPU
 
 
 def ensure_tools(skip_prism: bool) -> None:
@@ -359,16 +359,16 @@ def main() -> None:
         "--tasks", type=int, default=100_000, help="tasks for the memory run (default 100000)"
     )
     parser.add_argument("--skip-prism", action="store_true", help="without Node and Prism")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="pin nothing (e.g. to let two workers use every CPU)"
+    )
     parser.add_argument("--callgrind", action="store_true", help="also the deterministic mode")
     callgrind.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     args = parser.parse_args()
     available = cpus()
-    where = (
-        Cpus(available[0], available[1])
-        if len(available) >= 2 and shutil.which("taskset")
-        else Cpus(None, None)
-    )
+    pin = not args.no_pin and len(available) >= 2 and shutil.which("taskset") is not None
+    where = Cpus(",".join(available[:-1]), available[-1]) if pin else Cpus(None, None)
     try:
         report = measure(args, where)
     except KeyboardInterrupt:
@@ -415,7 +415,7 @@ def measure(args: argparse.Namespace, where: Cpus) -> dict[str, Any]:
             "connections": args.connections,
             "rounds": args.rounds,
             "wrk_threads": wrk.THREADS,
-            "server_cpu": where.server,
+            "server_cpus": where.server,
             "load_cpu": where.load,
         },
         "results": [asdict(r) for r in results],

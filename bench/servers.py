@@ -68,10 +68,11 @@ def cpus() -> list[str]:
     return [str(cpu) for cpu in sorted(os.sched_getaffinity(0))]
 
 
-def pinned(cpu: str | None, command: list[str]) -> list[str]:
-    if cpu is None or shutil.which("taskset") is None:
+def pinned(cpu_list: str | None, command: list[str]) -> list[str]:
+    """`command` on the CPUs of `cpu_list` (taskset's form: "0", "0,1"); None pins nothing."""
+    if cpu_list is None or shutil.which("taskset") is None:
         return command
-    return ["taskset", "-c", cpu, *command]
+    return ["taskset", "-c", cpu_list, *command]
 
 
 def free_port() -> int:
