@@ -74,7 +74,7 @@ def unavailable(spec: str) -> str | None:
 
 
 @contextlib.contextmanager
-def store_url(spec: str, cpu: str | None) -> Iterator[tuple[str, int | None]]:
+def store_url(spec: str, cpu_list: str | None) -> Iterator[tuple[str, int | None]]:
     """The store URL to give one fake, and the process group of the private redis-server
     started for it (None when the URL was given: that store is shared and never cleaned)."""
     if spec != PRIVATE:
@@ -83,7 +83,7 @@ def store_url(spec: str, cpu: str | None) -> Iterator[tuple[str, int | None]]:
     port = free_port()
     # In memory only: nothing is written to disk, and the server is gone with its data on exit.
     command = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-    with spawned(pinned(cpu, command)) as proc:
+    with spawned(pinned(cpu_list, command)) as proc:
         wait_ready(proc, redis_probe(port), 30)
         yield f"redis://127.0.0.1:{port}/0", proc.pid
 
