@@ -1,13 +1,15 @@
-"""Benchmarks (not tests): the fake against a bare Starlette endpoint and against Stoplight
-Prism, in one run, with the same wrk settings; plus start-up time, memory and in-process
-lifecycle throughput. See bench/README.md.
+"""Benchmarks, not tests. The timed half: wrk throughput and latency of the fake against a bare
+Starlette endpoint (and Stoplight Prism) in the same rounds, start-up, memory and in-process
+lifecycles; with --callgrind also the deterministic half, instructions per request
+(bench/callgrind.py). One report; see bench/README.md.
 
-    python bench/run.py                 # everything (installs wrk and Prism if missing)
-    python bench/run.py --duration 5    # shorter wrk runs
-    python bench/run.py --skip-prism    # without Node/Prism
+    python bench/run.py                        # the timed figures, 3 rounds (about 7 minutes)
+    python bench/run.py --callgrind            # and the instruction counts (about 5 minutes more)
+    python bench/run.py --rounds 1 --duration 5 --skip-prism   # a quick look
+    python bench/run.py --store redis          # also the fake on a private redis-server, 1 and 2 workers
 
-Everything binds to 127.0.0.1, every run is bounded in time, and every process started here
-is stopped on the way out (even on errors or Ctrl-C).
+Everything binds to 127.0.0.1, every run is bounded in time, and every process started here is
+stopped on the way out (even on errors or Ctrl-C).
 """
 
 from __future__ import annotations
@@ -17,341 +19,265 @@ import contextlib
 import json
 import os
 import platform
-import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from bench import callgrind, stores, targets, wrk
+from bench.bodies import EVOLINK_BODY
+from bench.http1 import Connection, encode
+from bench.scenarios import (
+    AIMLAPI_CREATE,
+    AIMLAPI_POLL,
+    BARE,
+    BARE_FLAGS,
+    BARE_TASK,
+    DEFAULT,
+    EVOLINK_CREATE,
+    EVOLINK_POLL,
+    QUIET,
+    STORE_1,
+    STORE_2,
+    Scenario,
+    Variant,
+    command,
+    fixed,
+)
+from bench.servers import (
+    READY_PATH,
+    ROOT,
+    ServerFailed,
+    compile_bytecode,
+    cpus,
+    free_port,
+    http_probe,
+    pinned,
+    rss_mb,
+    spawned,
+    wait_ready,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
 TOOLS = ROOT / "bench" / ".tools"
 PRISM = TOOLS / "node_modules" / ".bin" / "prism"
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
-KEY = "mock-key"
-SERVER_CPU, LOAD_CPU = "0", "1"
-EVOLINK_BODY = {
-    "model": "kling-o1-image-to-video",
-    "prompt": "A cat walking",
-    "image_urls": ["https://example.com/first-frame.jpg"],
-    "duration": 5,
-    "aspect_ratio": "16:9",
-}
-AIMLAPI_BODY = {
-    "model": "klingai/video-o1-image-to-video",
-    "prompt": "Mona Lisa puts on glasses",
-    "image_url": "https://example.com/mona.jpg",
-    "duration": "5",
-}
+PRISM_GET = Scenario("prism GET", "prism", "GET", None, fixed(BARE_TASK))
+PRISM_POST = Scenario("prism POST", "prism", "POST", EVOLINK_BODY, fixed("/v1/videos/generations"))
+PRISM_FLAGS = Variant("-v error")
+# Polls before creates: the creates fill the server's store.
+FAKE_SCENARIOS = (EVOLINK_POLL, AIMLAPI_POLL, EVOLINK_CREATE, AIMLAPI_CREATE)
+STARTS = 5  # start-up is the median of this many starts
 
 
 @dataclass
 class Result:
+    round: int
     target: str
+    variant: str
     scenario: str
     requests_per_second: float
     p50_ms: float
     p99_ms: float
-    errors: int
+    requests: int
+    non_2xx: int
 
 
-# -- tools and processes ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cpus:
+    server: str | None  # the server under test and its private redis-server: all CPUs but the last
+    load: str | None  # wrk and this process: the last CPU
 
 
 def ensure_tools(skip_prism: bool) -> None:
     if shutil.which("wrk") is None:
         print("installing wrk from Debian's packages ...", flush=True)
-        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, timeout=600)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True, timeout=600
+        )
     if not skip_prism and not PRISM.exists():
         print(f"installing {PRISM_PACKAGE} from npm into {TOOLS} ...", flush=True)
         TOOLS.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             ["npm", "install", "--prefix", str(TOOLS), "--silent", "--no-audit", "--no-fund", PRISM_PACKAGE],
             check=True,
+            timeout=600,
         )
-
-
-def pinned(cpu: str, command: list[str]) -> list[str]:
-    """Pin to one CPU where taskset exists and there are two or more cores."""
-    if shutil.which("taskset") and (os.cpu_count() or 1) >= 2:
-        return ["taskset", "-c", cpu, *command]
-    return command
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_ready(url: str, timeout: float, headers: dict[str, str] | None = None) -> float:
-    """Seconds until `url` answers below 500 (raises after `timeout`)."""
-    start = time.perf_counter()
-    while True:
-        try:
-            if httpx.get(url, headers=headers, timeout=1).status_code < 500:
-                return time.perf_counter() - start
-        except httpx.TransportError:
-            pass
-        if time.perf_counter() - start > timeout:
-            raise TimeoutError(f"{url} did not answer within {timeout} s")
-        time.sleep(0.005)
 
 
 @contextlib.contextmanager
-def process(command: list[str], ready_url: str, timeout: float = 60) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+def serving(
+    target: str, variant: Variant, store: str | None, where: Cpus
+) -> Iterator[tuple[subprocess.Popen[bytes], int, int | None]]:
+    """A server ready on a free port: its process, its port, and the process group of the private
+    redis-server started for it (None if none)."""
+    own_store = (
+        stores.store_url(store, where.server) if variant.store and store else nullcontext((None, None))
     )
-    try:
-        wait_ready(ready_url, timeout)
-        yield proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
-# -- wrk ------------------------------------------------------------------------------------
-
-
-def _lua(method: str, body: dict[str, Any] | None, stop_after: int | None = None) -> str:
-    lines = [f'wrk.method = "{method}"', f'wrk.headers["Authorization"] = "Bearer {KEY}"']
-    if body is not None:
-        lines += [
-            'wrk.headers["Content-Type"] = "application/json"',
-            f"wrk.body = {json.dumps(json.dumps(body))}",
-        ]
-    if stop_after is not None:
-        lines += [
-            "local done = 0",
-            "function response(status, headers, body)",
-            "  done = done + 1",
-            f"  if done >= {stop_after} then wrk.thread:stop() end",
-            "end",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def wrk(
-    url: str,
-    method: str,
-    body: dict[str, Any] | None,
-    duration: int,
-    connections: int,
-    stop_after: int | None = None,
-) -> tuple[float, float, float, int]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_lua(method, body, stop_after))
-    try:
-        command = pinned(
-            LOAD_CPU,
-            ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script.name, url],
-        )
-        out = subprocess.run(
-            command, capture_output=True, text=True, timeout=duration + 60, check=True
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)) else 0
-    return rps, _latency(out, "50%"), _latency(out, "99%"), errors
-
-
-def _latency(out: str, percentile: str) -> float:
-    match = re.search(rf"{re.escape(percentile)}\s+([\d.]+)(us|ms|s)", out)
-    if match is None:
-        raise RuntimeError(f"no {percentile} latency in wrk output:\n{out}")
-    value, unit = float(match.group(1)), match.group(2)
-    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
-
-
-# -- the runs ---------------------------------------------------------------------------------
-
-
-def bench_bare(args: argparse.Namespace) -> list[Result]:
-    port = free_port()
-    # The same uvicorn settings the `mockserver` command uses, so the ratio compares apps only.
-    command = pinned(
-        SERVER_CPU,
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.bare_app:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--no-proxy-headers",
-            "--no-server-header",
-        ],
-    )
-    base = f"http://127.0.0.1:{port}"
-    with process(command, f"{base}/v1/tasks/x"):
-        return [
-            Result(
-                "bare",
-                "GET poll",
-                *wrk(f"{base}/v1/tasks/task-unified-1-x", "GET", None, args.duration, args.connections),
-            ),
-            Result(
-                "bare",
-                "POST create",
-                *wrk(f"{base}/v1/videos/generations", "POST", EVOLINK_BODY, args.duration, args.connections),
-            ),
-        ]
-
-
-def fake_command(port: int) -> list[str]:
-    # Logging reduced to warnings, as a user would run it under load.
-    return pinned(
-        SERVER_CPU,
-        [
-            sys.executable,
-            "-m",
-            "mockserver",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--seed",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-    )
-
-
-def bench_fake(args: argparse.Namespace) -> list[Result]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    auth = {"Authorization": f"Bearer {KEY}"}
-    with process(fake_command(port), f"{base}/__mock/clock"):
-        task = httpx.post(f"{base}/v1/videos/generations", headers=auth, json=EVOLINK_BODY).json()["id"]
-        generation = httpx.post(f"{base}/v2/video/generations", headers=auth, json=AIMLAPI_BODY).json()["id"]
-        encoded = httpx.QueryParams({"generation_id": generation})
-        results = [
-            Result(
-                "fake",
-                "GET poll",
-                *wrk(f"{base}/v1/tasks/{task}", "GET", None, args.duration, args.connections),
-            ),
-            Result(
-                "fake",
-                "GET poll (aimlapi)",
-                *wrk(f"{base}/v2/video/generations?{encoded}", "GET", None, args.duration, args.connections),
-            ),
-            Result(
-                "fake",
-                "POST create",
-                *wrk(f"{base}/v1/videos/generations", "POST", EVOLINK_BODY, args.duration, args.connections),
-            ),
-            Result(
-                "fake",
-                "POST create (aimlapi)",
-                *wrk(f"{base}/v2/video/generations", "POST", AIMLAPI_BODY, args.duration, args.connections),
-            ),
-        ]
-    return results
-
-
-def bench_prism(args: argparse.Namespace) -> list[Result]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    command = pinned(
-        SERVER_CPU,
-        [
-            str(PRISM),
-            "mock",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-v",
-            "error",
-            str(ROOT / "openapi" / "evolink.yaml"),
-        ],
-    )
-    with process(command, f"{base}/v1/tasks/task-unified-1767225600-4gwykf6a", timeout=90):
-        return [
-            Result(
-                "prism",
-                "GET poll",
-                *wrk(
-                    f"{base}/v1/tasks/task-unified-1767225600-4gwykf6a",
-                    "GET",
-                    None,
-                    args.duration,
-                    args.connections,
-                ),
-            ),
-            Result(
-                "prism",
-                "POST create",
-                *wrk(f"{base}/v1/videos/generations", "POST", EVOLINK_BODY, args.duration, args.connections),
-            ),
-        ]
-
-
-def startup_seconds(runs: int = 5) -> float:
-    """Median time from spawning `mockserver` to its first successful answer."""
-    times = []
-    for _ in range(runs):
+    with own_store as (url, redis_group):
         port = free_port()
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            fake_command(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        if target == "prism":
+            line = [str(PRISM), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "error"]
+            server, ready, timeout = [*line, str(ROOT / "openapi" / "evolink.yaml")], BARE_TASK, 90.0
+        else:
+            server, ready, timeout = command(target, variant, port, url), READY_PATH[target], 60.0
+        with spawned(pinned(where.server, server)) as proc:
+            wait_ready(proc, http_probe(port, ready, 10), timeout)
+            yield proc, port, redis_group
+
+
+def throughput(
+    args: argparse.Namespace, variants: list[Variant], where: Cpus
+) -> tuple[list[Result], list[str]]:
+    """Every scenario under wrk, round after round; a store variant that cannot start is skipped."""
+    plan: list[tuple[str, Variant, tuple[Scenario, ...]]] = [("bare", BARE_FLAGS, BARE)]
+    plan += [("fake", variant, FAKE_SCENARIOS) for variant in variants]
+    if not args.skip_prism:
+        plan.append(("prism", PRISM_FLAGS, (PRISM_GET, PRISM_POST)))
+    results: list[Result] = []
+    skipped: list[str] = []
+    for number in range(1, args.rounds + 1):
+        for target, variant, scenarios in plan:
+            if any(variant.label in message for message in skipped):
+                continue
+            try:
+                with serving(target, variant, args.store, where) as (_, port, _):
+                    for scenario in scenarios:
+                        with Connection(port, 30) as conn:
+                            path = scenario.setup(conn)
+                        time.sleep(scenario.settle)
+                        load = wrk.run(
+                            f"http://127.0.0.1:{port}{path}",
+                            scenario.method,
+                            scenario.body,
+                            args.duration,
+                            args.connections,
+                            where.load,
+                        )
+                        results.append(Result(number, target, variant.label, scenario.name, **asdict(load)))
+                        print(
+                            f"  round {number}: {target}, {variant.label}, {scenario.name}: "
+                            f"{load.requests_per_second:.0f} req/s, p99 {load.p99_ms:.2f} ms",
+                            flush=True,
+                        )
+            except ServerFailed as error:
+                if not variant.store:
+                    raise
+                skipped.append(f"{variant.label}: skipped, the fake did not start with --store: {error}")
+    return results, skipped
+
+
+def medians(results: list[Result]) -> list[dict[str, Any]]:
+    """Each (target, flags, scenario) over the rounds: median req/s and latencies."""
+    groups: dict[tuple[str, str, str], list[Result]] = {}
+    for result in results:
+        groups.setdefault((result.target, result.variant, result.scenario), []).append(result)
+    return [
+        {
+            "target": target,
+            "variant": variant,
+            "scenario": scenario,
+            "rounds": len(group),
+            "requests_per_second": statistics.median(r.requests_per_second for r in group),
+            "p50_ms": statistics.median(r.p50_ms for r in group),
+            "p99_ms": statistics.median(r.p99_ms for r in group),
+            "non_2xx": sum(r.non_2xx for r in group),
+        }
+        for (target, variant, scenario), group in groups.items()
+    ]
+
+
+def comparisons(results: list[Result]) -> list[dict[str, Any]]:
+    """Ratios of req/s and of p99 within each round (never across rounds), over the rounds."""
+    pairs = [
+        ((s.name, v.label), (s.reference.name, BARE_FLAGS.label))
+        for v in (DEFAULT, QUIET, STORE_1, STORE_2)
+        for s in FAKE_SCENARIOS
+        if s.reference
+    ]
+    pairs += [
+        ((EVOLINK_POLL.name, DEFAULT.label), (PRISM_GET.name, PRISM_FLAGS.label)),
+        ((EVOLINK_CREATE.name, DEFAULT.label), (PRISM_POST.name, PRISM_FLAGS.label)),
+    ]
+    pairs += [((s.name, STORE_1.label), (s.name, DEFAULT.label)) for s in FAKE_SCENARIOS]
+    pairs += [((s.name, STORE_2.label), (s.name, STORE_1.label)) for s in FAKE_SCENARIOS]
+    by = {(r.round, r.scenario, r.variant): r for r in results}
+    rows = []
+    for subject, reference in pairs:
+        rps, p99 = [], []
+        for number in sorted({r.round for r in results}):
+            a, b = by.get((number, *subject)), by.get((number, *reference))
+            if a is not None and b is not None:
+                rps.append(a.requests_per_second / b.requests_per_second)
+                p99.append(a.p99_ms / b.p99_ms)
+        if rps:
+            rows.append(
+                {
+                    "scenario": subject[0],
+                    "variant": subject[1],
+                    "against_scenario": reference[0],
+                    "against_variant": reference[1],
+                    "rounds": len(rps),
+                    "rps": spread(rps),
+                    "p99": spread(p99),
+                }
+            )
+    return rows
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), 3),
+        "min": round(min(values), 3),
+        "max": round(max(values), 3),
+    }
+
+
+def startup(variant: Variant, store: str | None, where: Cpus) -> dict[str, Any]:
+    """Median time from spawning the fake to its first successful answer (a store already runs)."""
+    times = []
+    for _ in range(STARTS):
+        own_store = (
+            stores.store_url(store, where.server) if variant.store and store else nullcontext((None, None))
         )
-        try:
-            wait_ready(f"http://127.0.0.1:{port}/__mock/clock", 30)
-            times.append(time.perf_counter() - start)
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(10)
-    return statistics.median(times)
+        with own_store as (url, _):
+            port = free_port()
+            start = time.perf_counter()
+            with spawned(pinned(where.server, command("fake", variant, port, url))) as proc:
+                wait_ready(proc, http_probe(port, READY_PATH["fake"], 10), 60)
+                times.append(time.perf_counter() - start)
+    return {"variant": variant.label, "seconds": round(statistics.median(times), 3), "runs": times}
 
 
-def memory(tasks: int) -> tuple[float, float]:
-    """RSS of the server idle, and after `tasks` creates over HTTP (wrk stops after `tasks`
-    answers but waits out its duration, so the duration is sized for ~3,000 creates/s)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with process(fake_command(port), f"{base}/__mock/clock") as proc:
-        time.sleep(0.5)
-        idle = rss_mb(proc.pid)
-        duration = min(120, tasks // 3000 + 5)
-        wrk(f"{base}/v1/videos/generations", "POST", EVOLINK_BODY, duration, 16, stop_after=tasks)
-        loaded = rss_mb(proc.pid)
-        created = len(httpx.get(f"{base}/__mock/tasks", timeout=120).json()["tasks"])
-        if created < tasks:
-            raise RuntimeError(f"only {created} of {tasks} tasks were created in {duration} s")
-        return idle, loaded
+def memory(variant: Variant, store: str | None, tasks: int, where: Cpus) -> dict[str, Any]:
+    """Resident memory idle and after `tasks` creates over HTTP (pipelined on one connection);
+    with a private redis-server, its memory too (that is where the tasks are)."""
+    with serving("fake", variant, store, where) as (proc, port, redis_group):
+        time.sleep(1)  # let start-up's garbage settle
+        row: dict[str, Any] = {
+            "variant": variant.label,
+            "tasks": tasks,
+            "idle_mb": round(rss_mb(proc.pid), 1),
+        }
+        if redis_group is not None:
+            row["redis_idle_mb"] = round(rss_mb(redis_group), 1)
+        with Connection(port, 120) as conn:
+            statuses = conn.pipelined(
+                encode("POST", conn.host, "/v1/videos/generations", EVOLINK_BODY), tasks
+            )
+        refused = [status for status in statuses if not 200 <= status < 300]
+        if refused:
+            raise RuntimeError(f"{len(refused)} of {tasks} creates failed (first: {refused[0]})")
+        row["loaded_mb"] = round(rss_mb(proc.pid), 1)
+        if redis_group is not None:
+            row["redis_loaded_mb"] = round(rss_mb(redis_group), 1)
+        return row
 
 
 def lifecycles() -> dict[str, float]:
@@ -368,39 +294,58 @@ def lifecycles() -> dict[str, float]:
     return result
 
 
-# -- report -------------------------------------------------------------------------------------
-
-
-def ratios(results: list[Result]) -> dict[str, float]:
-    by = {(r.target, r.scenario): r for r in results}
-    found: dict[str, float] = {}
-    for scenario in ("GET poll", "POST create"):
-        fake = by.get(("fake", scenario))
-        if fake is None:
-            continue
-        for other in ("bare", "prism"):
-            ref = by.get((other, scenario))
-            if ref is not None:
-                found[f"{scenario}: fake/{other} req/s"] = round(
-                    fake.requests_per_second / ref.requests_per_second, 2
-                )
-                if other == "prism":
-                    found[f"{scenario}: fake p99 / prism p99"] = round(fake.p99_ms / ref.p99_ms, 2)
-    return found
-
-
 def markdown(report: dict[str, Any]) -> str:
-    lines = ["| target | scenario | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|---:|---:|---:|---:|"]
-    for r in report["results"]:
-        lines.append(
-            f"| {r['target']} | {r['scenario']} | {r['requests_per_second']:.0f} | {r['p50_ms']:.2f} | "
-            f"{r['p99_ms']:.2f} | {r['errors']} |"
+    settings = report["settings"]
+    lines = [
+        f"wrk, {settings['duration_s']} s per run, {settings['connections']} connections, "
+        f"medians over {settings['rounds']} round(s):",
+        "",
+        "| target | flags | scenario | req/s | p50 ms | p99 ms | non-2xx |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {m['target']} | {m['variant']} | {m['scenario']} | {m['requests_per_second']:.0f} | "
+        f"{m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {m['non_2xx']} |"
+        for m in report["medians"]
+    ]
+    lines += [
+        "",
+        "| scenario | flags | against | req/s ratio, median (min-max) | p99 ratio, median (min-max) |",
+        "|---|---|---|---:|---:|",
+    ]
+    for row in report["comparisons"]:
+        against = (
+            row["against_scenario"] if row["against_scenario"] != row["scenario"] else row["against_variant"]
         )
-    lines += ["", "| ratio | value |", "|---|---:|"]
-    lines += [f"| {name} | {value} |" for name, value in report["ratios"].items()]
-    lines += ["", "| measure | value |", "|---|---:|"]
-    lines += [f"| {name} | {value} |" for name, value in report["other"].items()]
+        rps, p99 = ratio(row["rps"]), ratio(row["p99"])
+        lines.append(f"| {row['scenario']} | {row['variant']} | {against} | {rps} | {p99} |")
+    lines += [
+        "",
+        "| fake flags | start-up to first answer (s) | idle RSS (MB) | RSS after tasks (MB) "
+        "| Redis RSS idle / after (MB) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    starts = {row["variant"]: row["seconds"] for row in report["startup"]}
+    for row in report["memory"]:
+        redis = f"{row['redis_idle_mb']} / {row['redis_loaded_mb']}" if "redis_idle_mb" in row else ""
+        lines.append(
+            f"| {row['variant']} | {starts.get(row['variant'], '')} | {row['idle_mb']} | "
+            f"{row['loaded_mb']} ({row['tasks']:,} tasks) | {redis} |"
+        )
+    lines += ["", "| in-process lifecycles (bench/lifecycle.py) | |", "|---|---:|"]
+    lines += [f"| {name} | {value} |" for name, value in report["lifecycle"].items()]
+    if report.get("callgrind"):
+        lines += ["", callgrind.markdown(report["callgrind"])]
+    lines += ["", targets.markdown(report["targets"])]
+    lines += [f"- {message}" for message in report["skipped"]]
     return "\n".join(lines)
+
+
+def ratio(spread: dict[str, float]) -> str:
+    median, low, high = (
+        f"{spread[key]:.{2 if spread[key] >= 0.1 else 3}f}" for key in ("median", "min", "max")
+    )
+    return f"{median}x ({low}-{high})"
 
 
 def main() -> None:
@@ -409,43 +354,83 @@ def main() -> None:
     )
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every wrk run (default 3)")
     parser.add_argument(
         "--tasks", type=int, default=100_000, help="tasks for the memory run (default 100000)"
     )
-    parser.add_argument("--skip-prism", action="store_true")
+    parser.add_argument("--skip-prism", action="store_true", help="without Node and Prism")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="pin nothing (e.g. to let two workers use every CPU)"
+    )
+    parser.add_argument("--callgrind", action="store_true", help="also the deterministic mode")
+    callgrind.add_arguments(parser)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     args = parser.parse_args()
-    os.chdir(ROOT)
+    available = cpus()
+    pin = not args.no_pin and len(available) >= 2 and shutil.which("taskset") is not None
+    where = Cpus(",".join(available[:-1]), available[-1]) if pin else Cpus(None, None)
+    try:
+        report = measure(args, where)
+    except KeyboardInterrupt:
+        sys.exit("interrupted; every server started was stopped")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print()
+    print(markdown(report))
+    print(f"\n(written to {args.out})")
+
+
+@contextlib.contextmanager
+def on_cpu(cpu: str | None) -> Iterator[None]:
+    """This process (the client side: set-up requests, the memory fill) on `cpu` for a while."""
+    before = os.sched_getaffinity(0)
+    if cpu is not None:
+        os.sched_setaffinity(0, {int(cpu)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def measure(args: argparse.Namespace, where: Cpus) -> dict[str, Any]:
     ensure_tools(args.skip_prism)
-    results = bench_bare(args) + bench_fake(args)
-    if not args.skip_prism:
-        results += bench_prism(args)
-    idle, loaded = memory(args.tasks)
-    other = {
-        "start-up to first answer (s, median of 5)": round(startup_seconds(), 3),
-        "RSS idle (MB)": round(idle, 1),
-        f"RSS after {args.tasks} tasks (MB)": round(loaded, 1),
-        **lifecycles(),
-    }
-    report = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+    compile_bytecode()
+    variants, skipped = stores.usable([DEFAULT, QUIET], [STORE_1, STORE_2], args.store)
+    for message in skipped:
+        print(f"  {message}", flush=True)
+    with on_cpu(where.load):
+        results, failed = throughput(args, variants, where)
+        skipped += failed
+        # Start-up and memory on the default logging, and on each store variant that started.
+        started = [v for v in variants if v is not QUIET and not any(v.label in m for m in failed)]
+        starts = [startup(v, args.store, where) for v in started]
+        memories = [memory(v, args.store, args.tasks, where) for v in started]
+        lifecycle = lifecycles()
+    report: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) or "run.py",
+        "command": " ".join(["python bench/run.py", *sys.argv[1:]]),
         "settings": {
             "duration_s": args.duration,
             "connections": args.connections,
-            "wrk_threads": 1,
-            "server_cpu": SERVER_CPU,
-            "load_cpu": LOAD_CPU,
+            "rounds": args.rounds,
+            "wrk_threads": wrk.THREADS,
+            "server_cpus": where.server,
+            "load_cpu": where.load,
         },
         "results": [asdict(r) for r in results],
-        "ratios": ratios(results),
-        "other": other,
+        "medians": medians(results),
+        "comparisons": comparisons(results),
+        "startup": starts,
+        "memory": memories,
+        "lifecycle": lifecycle,
+        "skipped": skipped,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(markdown(report))
-    print(f"\n(written to {args.out})")
+    if args.callgrind:
+        report["callgrind"] = callgrind.report(args.n1, args.n2, args.only, args.store, not args.no_repeat)
+        report["skipped"] += report["callgrind"]["skipped"] + report["callgrind"]["problems"]
+    report["targets"] = targets.check(report)
+    return report
 
 
 if __name__ == "__main__":
