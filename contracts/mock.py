@@ -25,6 +25,12 @@ PROVIDER_HOSTS = tuple(dict.fromkeys(host for p in PROVIDERS.values() for host i
 CONTROL_URL = "http://video-mock.internal"
 
 
+def _shown(entry: dict[str, Any]) -> str:
+    """A journal entry on one line, for assertion messages."""
+    fault = f" ({entry['fault']})" if entry["fault"] else ""
+    return f"#{entry['seq']} {entry['method']} {entry['path']} -> {entry['status']}{fault}"
+
+
 class MockControl:
     """The control plane (`/__mock/...`, openapi/control.yaml) as Python methods."""
 
@@ -44,8 +50,10 @@ class MockControl:
         """Move fake time forward (running due effects, callbacks included); the new time."""
         return float(self._call("POST", "/clock/advance", json={"seconds": seconds})["now"])
 
-    def reset(self) -> None:
-        self._call("POST", "/reset")
+    def reset(self, key: str | None = None) -> None:
+        """Forget everything, or with `key` only that key's tasks, faults, journal, spending and
+        rate limit (other tests sharing the fake keep theirs)."""
+        self._call("POST", "/reset", params={"key": key} if key else None)
 
     def tasks(self, provider: str | None = None) -> list[dict[str, Any]]:
         """Every task (the listing's pages, followed to the end)."""
@@ -74,17 +82,30 @@ class MockControl:
 
     def add_fault(
         self,
-        operation: str,
-        status: int,
+        operation: str | None = None,
+        status: int | None = None,
+        *,
+        fault: str | None = None,
+        fail: str | None = None,
+        callback: str | None = None,
         count: int = 1,
         key: str | None = None,
+        probability: float | None = None,
         retry_after: int | None = None,
     ) -> dict[str, Any]:
+        """Arm a rule: the next `count` requests to `operation` (any when None) with `key` (any
+        when None) answer `status`, or meet `fault` (`delay=2`, `reset`, `lost`, `truncate`, ...);
+        a matching create's task fails as `fail` says, its callback as `callback` says. With
+        `probability`, requests meet it by a draw from the fake's seed."""
         body = {
             "operation": operation,
             "status": status,
+            "fault": fault,
+            "fail": fail,
+            "callback": callback,
             "count": count,
             "key": key,
+            "probability": probability,
             "retry_after": retry_after,
         }
         return dict(self._call("POST", "/faults", json={k: v for k, v in body.items() if v is not None}))
@@ -95,10 +116,56 @@ class MockControl:
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
-    def requests(self, provider: str | None = None, operation: str | None = None) -> list[dict[str, Any]]:
-        """The journal: method, path, provider, operation, key fingerprint, status, time."""
-        params = {k: v for k, v in {"provider": provider, "operation": operation}.items() if v}
+    def requests(
+        self,
+        provider: str | None = None,
+        operation: str | None = None,
+        *,
+        key: str | None = None,
+        status: int | None = None,
+        since: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The journal, oldest first, filtered: each entry has method, path, query, headers (the
+        key as its fingerprint), body, status (None: no answer), duration, fault and task."""
+        filters = {"provider": provider, "operation": operation, "key": key, "status": status, "since": since}
+        params = {k: v for k, v in filters.items() if v is not None}
         return list(self._call("GET", "/requests", params=params)["requests"])
+
+    def assert_requests(self, count: int, **filters: Any) -> list[dict[str, Any]]:
+        """Exactly `count` journal entries match `filters` (those of `requests`); they are
+        returned, and listed in the failure when the count differs."""
+        found = self.requests(**filters)
+        if len(found) != count:
+            listing = "\n".join("  " + _shown(entry) for entry in found)
+            raise AssertionError(
+                f"expected {count} request(s) matching {filters}, found {len(found)}"
+                + (f":\n{listing}" if found else "")
+            )
+        return found
+
+    def verdicts(
+        self, key: str | None = None, min_poll_interval: float | None = None, since: int | None = None
+    ) -> dict[str, Any]:
+        """The fake's verdicts on the client (`GET /__mock/verdicts`)."""
+        params = {"key": key, "min_poll_interval": min_poll_interval, "since": since}
+        return dict(self._call("GET", "/verdicts", params={k: v for k, v in params.items() if v is not None}))
+
+    def assert_well_behaved(
+        self, key: str | None = None, min_poll_interval: float | None = None, since: int | None = None
+    ) -> None:
+        """Fail, listing each finding and its evidence, unless the client passed every verdict:
+        no polling faster than `min_poll_interval`, Retry-After honoured, no polling after the
+        end, no create repeated after a lost answer, no key sent for result files, no task left
+        unfollowed."""
+        report = self.verdicts(key, min_poll_interval, since)
+        if report["passed"]:
+            return
+        lines = []
+        for verdict in report["verdicts"]:
+            for finding in verdict["findings"]:
+                lines.append(f"{verdict['check']}: {finding['summary']}")
+                lines += ["    " + _shown(entry) for entry in finding["evidence"]]
+        raise AssertionError("the client is not well behaved:\n" + "\n".join(lines))
 
     def callbacks(self) -> list[dict[str, Any]]:
         return list(self._call("GET", "/callbacks")["callbacks"])

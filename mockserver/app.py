@@ -123,6 +123,8 @@ def create_app(
             _handlers(provider.handlers, specs[slug].operations.values()),
             mounts=provider.mounts,
             accepts_failure=provider.accepts_failure,
+            creates=frozenset({provider.create_operation}),
+            calls_back=provider.render_callback is not None,
             case_sensitive=provider.case_sensitive,
             trailing_slash=provider.trailing_slash,
         )

@@ -33,6 +33,10 @@ class Fake:
     violations: list[str] = field(default_factory=list)  # responses outside the spec (tests)
     known_hosts: frozenset[str] = frozenset()  # names the fake is reached by (web/hosts.py)
 
+    def serving(self, operation: str | None) -> list[Provider]:
+        """The providers that serve `operation` (all of them for None)."""
+        return [p for p in self.providers.values() if operation is None or operation in p.operation_ids]
+
     def status_word(self, task: Task) -> str:
         """The word the task's provider shows for its status now."""
         return self.providers[task.provider].status_words[self.engine.observe(task).status]

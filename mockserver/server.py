@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 import resource
+import socket
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mockserver.settings import Settings
+from mockserver.web.faults import ABORT
 
 logger = logging.getLogger("mockserver.server")
 LIMITS_ATTRIBUTE = "mock_limits"  # where the limits ride on uvicorn's Config (workers get a copy)
@@ -55,7 +58,10 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     """A connection is closed when a request head takes longer than `header_timeout` (counted
     from the connection's first byte, or from the first byte of each later request), when a
     body stalls for `body_timeout`, or beyond `max_connections`; a head over `max_header_bytes`
-    is answered 431 and the connection closed. Idle keep-alive time is uvicorn's own limit."""
+    is answered 431 and the connection closed. Idle keep-alive time is uvicorn's own limit.
+
+    Each request's scope carries an `abort` (`web/faults.py`) for connection faults: a reset
+    (RST, nothing flushed) or a close after what was sent (a lost or truncated answer)."""
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
@@ -92,8 +98,22 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self.scope["extensions"] = {ABORT: self._abort}  # type: ignore[dict-item]
         if self._deadline is None:  # a later request on a kept-alive connection
             self._arm(self.limits.header_timeout, "its request head")
+
+    def _abort(self, reset: bool) -> None:
+        if self.cycle is not None:  # the app returns without an answer, and nothing is logged
+            self.cycle.disconnected = True
+        if self.transport.is_closing():
+            return
+        if reset:  # linger 0: the peer gets a RST, as from a crashed server or a middlebox
+            sock = self.transport.get_extra_info("socket")
+            if sock is not None:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+        else:
+            self.transport.close()
 
     def on_headers_complete(self) -> None:
         self._head_bytes = None

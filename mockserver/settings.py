@@ -52,7 +52,9 @@ class Settings:
     callback_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
     settle_seconds: float = 2.0  # real seconds `advance` waits for in-flight callbacks
     callback_concurrency: int = 64  # callback attempts in flight at once; the rest wait in a queue
-    journal_limit: int = 100_000
+    journal_limit: int = 20_000  # entries kept (each keeps its headers and up to journal_body_bytes)
+    journal_body_bytes: int = 4096  # of each request body, in the journal
+    max_fault_delay: float = 120.0  # the longest delay=SECONDS a fault may ask for
     # Limits for clients on the network (the server only; in-process use has no sockets).
     header_timeout: float = 10.0  # seconds for a request's line and headers to arrive
     body_timeout: float = 10.0  # longest pause while a request body arrives
@@ -140,6 +142,7 @@ _INTS = {
     "max_connections",
     "max_header_bytes",
     "workers",
+    "journal_body_bytes",
 }
 _FLOATS = {
     "speed",
@@ -153,6 +156,7 @@ _FLOATS = {
     "body_timeout",
     "keepalive_timeout",
     "shutdown_timeout",
+    "max_fault_delay",
     "aimlapi_usd_per_second",
     "node_timeout",
 }

@@ -11,7 +11,7 @@ import httpx
 
 from contracts.server import serve
 from mockserver import Fake, Settings, create_app
-from mockserver.transport import SyncASGITransport
+from mockserver.transport import AsyncASGITransport, SyncASGITransport
 
 KEY = "mock-key"
 OTHER_KEY = "other-key"
@@ -86,7 +86,7 @@ class VirtualTime:
 async def client(app: Any, base_url: str = "http://fake.test") -> AsyncIterator[httpx.AsyncClient]:
     """An in-process client; on the way out the fake stops as its lifespan would stop it (its
     store disconnected: a later request opens it again)."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as http:
+    async with httpx.AsyncClient(transport=AsyncASGITransport(app=app), base_url=base_url) as http:
         try:
             yield http
         finally:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from mockserver.callbacks.guard import CallbackGuard, CallbackRefused, Unresolvable
 from mockserver.engine import Engine, Task
 from mockserver.engine.deliveries import DELIVERED, FAILED, PENDING, Attempt, Delivery
+from mockserver.engine.tasks import CallbackPlan
 from mockserver.engine.timers import CALLBACK, CALLBACK_TIMEOUT, Timer
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ USER_AGENT = "mockserver-callbacks/1.0"
 # A receiver's answer is read up to this many bytes (then the connection is closed): only
 # its status matters, and a receiver streaming megabytes must not cost the fake memory.
 ANSWER_CAP = 64 * 1024
+NO_CHAOS = CallbackPlan()
 logger = logging.getLogger("mockserver.callbacks")
 Render = Callable[[Task], dict[str, Any] | None]  # a task's callback body; None: no callbacks
 
@@ -86,10 +88,16 @@ class CallbackSender:
     # -- scheduling ----------------------------------------------------------------------
 
     async def _task_ended(self, task: Task) -> None:
-        if task.callback_url:
-            body = self.render(task)
-            if body is not None:
-                await self.engine.new_delivery(task.id, task.callback_url, body, CALLBACK)
+        if not task.callback_url:
+            return
+        body = self.render(task)
+        if body is None:
+            return
+        plan = task.callback_plan or NO_CHAOS  # callback chaos: dropped, sent twice, or late
+        for _ in range(1 if plan.drop else plan.copies):
+            await self.engine.new_delivery(
+                task.id, task.callback_url, body, CALLBACK, delay=plan.delay, dropped=plan.drop
+            )
 
     async def redeliver(self, delivery_id: str) -> Delivery | None:
         """Send a delivery's body again, as a new delivery with its own schedule."""

@@ -6,12 +6,16 @@ Control layer: each handler is a few lines over engine and runtime verbs.
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.responses import FileResponse, Response
 
-from mockserver.control import FILES
-from mockserver.control.views import clock_view, rule_view, task_view
+from mockserver.control import FILES, verdicts
+from mockserver.control.rules import rule_from, rule_view
+from mockserver.control.views import clock_view, task_view
 from mockserver.engine import Failure, Task, TaskAlreadyFinished, TaskNotFound, TaskStatus
 from mockserver.engine.ids import fingerprint
+from mockserver.engine.journal import JournalQuery
 from mockserver.media.catalog import video_path
 from mockserver.spec import FieldError
 from mockserver.web.errors import ApiError
@@ -19,6 +23,7 @@ from mockserver.web.pipeline import Call
 from mockserver.web.responses import json_response
 
 PAGE = 100  # tasks per page of the listing, unless `limit` says otherwise
+DEFAULT_POLL_INTERVAL = 1.0  # seconds: polling one task faster than this is a finding
 
 
 def _known_provider(call: Call, *also: str) -> str | None:
@@ -32,8 +37,12 @@ def _known_provider(call: Call, *also: str) -> str | None:
 
 
 async def reset_mock(call: Call) -> Response:
+    engine, shown = call.engine, fingerprint(call.params.get("key"))
+    if shown is not None:  # one key's state only: other tests sharing the fake keep theirs
+        forgotten = await engine.forget(shown)
+        view = {"clock": clock_view(call.fake), "tasks": forgotten, "seed": engine.seed, "key": shown}
+        return json_response(view)
     await call.fake.runtime.reset()
-    engine = call.engine
     return json_response(
         {"clock": clock_view(call.fake), "tasks": await engine.count_tasks(), "seed": engine.seed}
     )
@@ -106,24 +115,7 @@ async def list_faults(call: Call) -> Response:
 
 
 async def add_fault(call: Call) -> Response:
-    body = call.body
-    operation, status = body["operation"], body["status"]
-    # as served with this fake's settings: an error style may document fewer statuses
-    served = [call.fake.specs[slug].operations for slug in call.fake.providers]
-    op = next((ops[operation] for ops in served if operation in ops), None)
-    if op is None:
-        known = ", ".join(sorted(o for p in call.fake.providers.values() for o in p.operation_ids))
-        raise ApiError(400, param="operation", errors=(FieldError("operation", f"not one of {known}"),))
-    if status not in op.responses or status < 400:
-        documented = ", ".join(str(s) for s in sorted(op.responses) if s >= 400)
-        raise ApiError(
-            400,
-            param="status",
-            errors=(FieldError("status", f"{op.id} documents {documented}, not {status}"),),
-        )
-    rule = await call.engine.add_rule(
-        operation, status, body.get("count", 1), fingerprint(body.get("key")), body.get("retry_after")
-    )
+    rule = await call.engine.add_rule(rule_from(call.body, call.fake))
     return json_response(rule_view(rule), 201)
 
 
@@ -133,8 +125,35 @@ async def clear_faults(call: Call) -> Response:
 
 
 async def list_requests(call: Call) -> Response:
-    entries = await call.engine.journal(_known_provider(call, FILES), call.params.get("operation"))
+    params = call.params
+    query = JournalQuery(
+        provider=_known_provider(call, FILES),
+        operation=params.get("operation"),
+        key=fingerprint(params.get("key")),
+        status=params.get("status"),
+        since=int(params.get("since", 0)),
+    )
+    entries = await call.engine.journal(query)
     return json_response({"requests": [e.to_dict() for e in entries]})
+
+
+async def get_verdicts(call: Call) -> Response:
+    params, engine, fake = call.params, call.engine, call.fake
+    shown = fingerprint(params.get("key"))
+    entries = await engine.journal(JournalQuery(key=shown, since=int(params.get("since", 0))))
+    roles = {p.create_operation: verdicts.CREATE for p in fake.providers.values()}
+    roles |= {p.retrieve_operation: verdicts.RETRIEVE for p in fake.providers.values()}
+    created = {
+        e.task for e in entries if e.task is not None and roles.get(e.operation or "") == verdicts.CREATE
+    }
+    with_callback = set()
+    for task_id in created:
+        with contextlib.suppress(TaskNotFound):
+            if (await engine.find(task_id)).callback_url:
+                with_callback.add(task_id)
+    interval = float(params.get("min_poll_interval", DEFAULT_POLL_INTERVAL))
+    findings = verdicts.judge(entries, roles, FILES, with_callback.__contains__, interval)
+    return json_response(verdicts.report(findings, shown, len(entries), interval))
 
 
 async def list_callbacks(call: Call) -> Response:

@@ -11,7 +11,6 @@ from typing import Any
 from starlette.responses import Response
 
 from mockserver.engine import Task
-from mockserver.engine.faults import FaultRule
 from mockserver.fake import Fake
 from mockserver.media.catalog import media_url
 from mockserver.spec import FieldError, Operation
@@ -79,15 +78,4 @@ def task_view(fake: Fake, task: Task, base_url: str) -> dict[str, Any]:
         "result_url": media_url(base_url, task.media_token) if expires is not None else None,
         "result_expires_at": expires,
         "callback_url": task.callback_url,
-    }
-
-
-def rule_view(rule: FaultRule) -> dict[str, Any]:
-    return {
-        "id": rule.id,
-        "operation": rule.operation,
-        "status": rule.status,
-        "remaining": rule.remaining,
-        "key": rule.key,
-        "retry_after": rule.retry_after,
     }

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+DROPPED = "dropped"  # never sent, as its task's callback plan said (callback chaos)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mockserver.engine.clock import Clock, ClockState, starting_state
-from mockserver.engine.deliveries import Delivery
+from mockserver.engine.deliveries import DROPPED, PENDING, Delivery
 from mockserver.engine.errors import (
     FaultFired,
     InsufficientCredits,
@@ -28,7 +28,7 @@ from mockserver.engine.errors import (
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import Admission, Gate, Insert
 from mockserver.engine.ids import Ids
-from mockserver.engine.journal import JournalEntry
+from mockserver.engine.journal import EVERYTHING, JournalEntry, JournalQuery
 from mockserver.engine.tasks import Ending, Failure, NewTask, Snapshot, Task, TaskStatus, Timing
 from mockserver.engine.timers import TASK_END, Timer
 
@@ -42,11 +42,14 @@ CLAIM_BATCH = 256  # timers taken from the store at a time
 DEFAULT_TIMING = Timing()
 
 
-def _refuse(admission: Admission) -> None:
-    if admission.rule is not None:
-        raise FaultFired(admission.rule)
+def _refuse(admission: Admission) -> FaultRule | None:
+    """Raise what refused the request; else the rule that fired along with it, if any."""
+    rule = admission.rule
+    if rule is not None and rule.blocks:
+        raise FaultFired(rule)
     if admission.wait is not None:
         raise RateLimited(admission.wait)
+    return rule
 
 
 class Engine:
@@ -159,21 +162,24 @@ class Engine:
     def gate(self, operation: str, key: str | None, accepted: bool) -> Gate:
         state = self.clock.state
         limited = accepted and self.rate_limit > 0
-        return Gate(operation, key, limited, self.rate_limit, self.clock.now(), state.version)
+        return Gate(operation, key, limited, self.rate_limit, self.clock.now(), state.version, self.seed)
 
     def _fresh(self, gate: Gate, clock: ClockState) -> Gate:
         self._adopt(clock)
         return gate._replace(now=self.clock.now(), clock_version=clock.version)
 
-    async def admit(self, gate: Gate) -> None:
-        """Fault rules and the rate limit, for a request that reaches no verb."""
+    async def admit(self, gate: Gate) -> FaultRule | None:
+        """Fault rules and the rate limit, for a request that reaches no verb; the rule that
+        fired without refusing it, if any."""
         while (admission := await self.store.admit(gate)).clock is not None:
             gate = self._fresh(gate, admission.clock)
-        _refuse(admission)
+        return _refuse(admission)
 
     # -- tasks -------------------------------------------------------------------------
 
-    async def create(self, gate: Gate, new: NewTask) -> Task:
+    async def create(self, gate: Gate, new: NewTask) -> tuple[Task, FaultRule | None]:
+        """The task created, and a fault rule that fired without refusing the create (its
+        failure and callback plans, if any, are the task's)."""
         intern = sys.intern  # every task repeats these few strings: keep one copy of each
         while True:
             number = await self.number("task")
@@ -194,6 +200,7 @@ class Engine:
                 callback_url=new.callback_url,
                 origin=intern(new.origin),
                 planned_failure=new.failure,
+                callback_plan=new.callback,
             )
             timers = (Timer(task.planned_end, TASK_END, task.id),) if task.callback_url else ()
             balance = self.starting_balance(task.provider)
@@ -201,28 +208,47 @@ class Engine:
             if admission.clock is not None:
                 gate = self._fresh(gate, admission.clock)
                 continue
-            _refuse(admission)
+            rule = _refuse(admission)
             if outcome is Insert.TAKEN:  # numbers from before a reset elsewhere: take new ones
                 self._blocks.pop("task", None)
                 continue
             if outcome is Insert.NO_CREDITS:
                 raise InsufficientCredits(gate.key)
             self._scheduled(timers)
-            return task
+            if rule is not None and (rule.fail is not None or rule.callback is not None):
+                task = await self._plan(task, rule)
+            return task, rule
 
-    async def get(self, gate: Gate, task_id: str) -> Task:
-        """The task if the gate's key owns it; TaskNotFound / TaskForbidden otherwise."""
+    async def _plan(self, task: Task, rule: FaultRule) -> Task:
+        """A rule's failure and callback plans, given to the task it fired for (a second
+        store write: rules that carry plans are rare, and only then is it needed)."""
+        planned = replace(
+            task,
+            planned_failure=rule.fail or task.planned_failure,
+            callback_plan=rule.callback or task.callback_plan,
+        )
+        if (
+            await self.store.swap_task(task, planned)
+            and planned.callback_url
+            and planned.planned_end != task.planned_end
+        ):
+            await self.schedule(Timer(planned.planned_end, TASK_END, planned.id))
+        return planned
+
+    async def get(self, gate: Gate, task_id: str) -> tuple[Task, FaultRule | None]:
+        """The task if the gate's key owns it (TaskNotFound / TaskForbidden otherwise), and a
+        fault rule that fired without refusing the read."""
         while True:
             admission, task = await self.store.read_task(gate, task_id)
             if admission.clock is None:
                 break
             gate = self._fresh(gate, admission.clock)
-        _refuse(admission)
+        rule = _refuse(admission)
         if task is None or self._expired(task, gate.now):
             raise TaskNotFound(task_id)
         if task.owner != gate.key:
             raise TaskForbidden(task_id)
-        return task
+        return task, rule
 
     def _expired(self, task: Task, now: float) -> bool:
         retention = self.timing.retention
@@ -299,12 +325,11 @@ class Engine:
             return None
         return start - await self.store.spent(key, provider)
 
-    async def add_rule(
-        self, operation: str, status: int, count: int, key: str | None, retry_after: int | None
-    ) -> FaultRule:
-        rule = FaultRule(f"fault-{await self.number('fault')}", operation, status, count, key, retry_after)
-        await self.store.add_rule(rule)
-        return rule
+    async def add_rule(self, rule: FaultRule) -> FaultRule:
+        """Arm `rule` (its id is given here)."""
+        armed = replace(rule, id=f"fault-{await self.number('fault')}")
+        await self.store.add_rule(armed)
+        return armed
 
     async def rules(self) -> list[FaultRule]:
         return await self.store.rules()
@@ -315,14 +340,29 @@ class Engine:
     async def record(self, entry: JournalEntry) -> None:
         await self.store.record(entry)
 
-    async def journal(self, provider: str | None = None, operation: str | None = None) -> list[JournalEntry]:
-        return await self.store.journal(provider, operation)
+    async def journal(self, query: JournalQuery = EVERYTHING) -> list[JournalEntry]:
+        return await self.store.journal(query)
 
-    async def new_delivery(self, task_id: str, url: str, body: dict[str, Any], first_kind: str) -> Delivery:
-        """A delivery whose first attempt (a timer of `first_kind`) is due now."""
+    async def forget(self, key: str) -> int:
+        """Forget one key's tasks, rules, journal, spending and rate limit (others keep theirs)."""
+        return await self.store.forget(key)
+
+    async def new_delivery(
+        self,
+        task_id: str,
+        url: str,
+        body: dict[str, Any],
+        first_kind: str,
+        delay: float = 0.0,
+        dropped: bool = False,
+    ) -> Delivery:
+        """A delivery whose first attempt (a timer of `first_kind`) is due in `delay` fake
+        seconds; a `dropped` one is recorded as such and never attempted."""
         now = self.now()
-        delivery = Delivery(f"cb-{await self.number('delivery')}", task_id, url, body, now)
-        timers = (Timer(now, first_kind, delivery.id, 1),)
+        number = await self.number("delivery")
+        state = DROPPED if dropped else PENDING
+        delivery = Delivery(f"cb-{number}", task_id, url, body, now, state)
+        timers = () if dropped else (Timer(now + delay, first_kind, delivery.id, 1),)
         await self.store.put_delivery(delivery, timers)
         self._scheduled(timers)
         return delivery
@@ -393,7 +433,9 @@ class Engine:
 
     async def _natural_end(self, timer: Timer) -> None:
         task = await self.store.task(timer.subject)
-        if task is not None and task.ending is None:  # a forced outcome emitted its own event
+        # A forced outcome emitted its own event; a plan given after creation moved the end
+        # (and scheduled its own timer).
+        if task is not None and task.ending is None and task.planned_end == timer.when:
             await self._emit(task)
 
     async def _emit(self, task: Task) -> None:

@@ -21,16 +21,18 @@ class Gate(NamedTuple):
     per_minute: int
     now: float
     clock_version: int  # the caller's clock; a store that holds a newer one says so
+    seed: int  # the fake's seed: rules that fire by chance draw from it
 
 
 class Admission(NamedTuple):
-    rule: FaultRule | None = None  # a fault rule fired: answer its fault
+    rule: FaultRule | None = None  # a fault rule fired (the verb ran unless the rule blocks)
     wait: float | None = None  # the rate limit refused: fake seconds until its window resets
     clock: ClockState | None = None  # the caller's clock was stale (nothing was done): use this
 
     @property
     def admitted(self) -> bool:
-        return self.rule is None and self.wait is None and self.clock is None
+        """The verb ran: nothing refused it (a rule that fired may still ride along)."""
+        return self.wait is None and self.clock is None and (self.rule is None or not self.rule.blocks)
 
 
 ADMITTED = Admission()

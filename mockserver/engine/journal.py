@@ -1,4 +1,6 @@
-"""The request journal: what was asked, by which key fingerprint, and what was answered.
+"""The request journal: what each request asked and what it was answered, for tests to assert
+on and for verdicts on a client's behaviour. Keys appear only as fingerprints, other secrets
+redacted, bodies capped (the web layer records entries so).
 
 Engine layer. Stores keep it bounded, so a long load run cannot grow memory without end.
 """
@@ -10,18 +12,47 @@ from typing import Any, NamedTuple
 
 class JournalEntry(NamedTuple):  # a tuple: cheap to make on every request
     seq: int  # given by the store when recorded
-    time: float
+    time: float  # fake time the request arrived
+    wall: float  # real (Unix) time it arrived
     method: str
     path: str
-    provider: str | None
-    operation: str | None
-    key: str | None
-    status: int
+    query: str
+    provider: str | None  # the API that answered (a provider's slug, or files)
+    operation: str | None  # None: no route matched
+    key: str | None  # fingerprint of the bearer key
+    status: int | None  # None: no answer was sent (a connection fault)
+    duration_ms: float  # real milliseconds to the answer (a delay fault included)
+    fault: str | None  # the fault applied, in the grammar of X-Mock-Fault
+    task: str | None  # the task the request created or read
+    task_status: str | None  # that task's neutral status, as answered
+    retry_after: int | None  # the Retry-After answered
+    headers: tuple[tuple[str, str], ...]  # as sent, the key as its fingerprint, secrets redacted
+    body: str  # as sent, capped (body_bytes says how long it was)
+    body_bytes: int
 
     def to_dict(self) -> dict[str, Any]:
-        return self._asdict()
+        view = self._asdict()
+        view["headers"] = [list(pair) for pair in self.headers]
+        return view
 
-    def matches(self, provider: str | None, operation: str | None) -> bool:
-        return (provider is None or self.provider == provider) and (
-            operation is None or self.operation == operation
+
+class JournalQuery(NamedTuple):
+    """Which entries to list; each field that is set must match."""
+
+    provider: str | None = None
+    operation: str | None = None
+    key: str | None = None  # fingerprint
+    status: int | None = None
+    since: int = 0  # only entries with a higher `seq`
+
+    def matches(self, entry: JournalEntry) -> bool:
+        return (
+            entry.seq > self.since
+            and (self.provider is None or entry.provider == self.provider)
+            and (self.operation is None or entry.operation == self.operation)
+            and (self.key is None or entry.key == self.key)
+            and (self.status is None or entry.status == self.status)
         )
+
+
+EVERYTHING = JournalQuery()

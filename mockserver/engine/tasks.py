@@ -36,6 +36,17 @@ class Failure:
     code: str
     message: str | None = None
     at_start: bool = False  # fails when its run starts (an input the worker cannot use)
+    after: float | None = None  # fails this many fake seconds after creation (0: at once, queued)
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackPlan:
+    """What becomes of a task's callback: never sent, sent `copies` times, `delay` fake
+    seconds late."""
+
+    drop: bool = False
+    copies: int = 1
+    delay: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +85,7 @@ class Task:
     callback_url: str | None = None
     origin: str = ""  # base URL the task was created through (result links in callbacks)
     planned_failure: Failure | None = None  # ends failed instead of completing
+    callback_plan: CallbackPlan | None = None
     ending: Ending | None = None
 
     @property
@@ -86,10 +98,15 @@ class Task:
 
     @property
     def planned_end(self) -> float:
-        """When it ends unless an outcome is forced: at the start of its run if its input is
-        unusable, else at the end of its run."""
+        """When it ends unless an outcome is forced: when its planned failure says (a time
+        after creation, or the start of its run if its input is unusable), else at the end of
+        its run; never later than that."""
         failure = self.planned_failure
-        return self.started_at if failure is not None and failure.at_start else self.natural_end
+        if failure is None:
+            return self.natural_end
+        if failure.after is not None:
+            return min(self.created_at + failure.after, self.natural_end)
+        return self.started_at if failure.at_start else self.natural_end
 
     @property
     def ends_at(self) -> float:
@@ -139,4 +156,5 @@ class NewTask:
     make_id: MakeId
     callback_url: str | None = None
     failure: Failure | None = None
+    callback: CallbackPlan | None = None
     origin: str = ""

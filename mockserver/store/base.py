@@ -13,7 +13,7 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Delivery
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import Admission, Gate, Insert
-from mockserver.engine.journal import JournalEntry
+from mockserver.engine.journal import JournalEntry, JournalQuery
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
 
@@ -38,6 +38,10 @@ class Store(Protocol):
 
     async def reset(self, clock: ClockState) -> None:
         """Forget everything, and start again from `clock`."""
+
+    async def forget(self, key: str) -> int:
+        """Forget one key's tasks (their media and deliveries), its fault rules, journal entries,
+        spending and rate-limit windows; the number of tasks forgotten. Other keys keep theirs."""
 
     # -- the clock's mode, speed and position ------------------------------------------
 
@@ -99,7 +103,8 @@ class Store(Protocol):
         """Append the entry, numbered (`seq`) by the store; a shared store may write it a
         moment later, but before this process next reads the journal."""
 
-    async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]: ...
+    async def journal(self, query: JournalQuery) -> list[JournalEntry]:
+        """The entries `query` matches, oldest first."""
 
     # -- callback deliveries -----------------------------------------------------------
 

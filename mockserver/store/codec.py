@@ -13,14 +13,18 @@ import orjson
 
 from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Attempt, Delivery
-from mockserver.engine.faults import FaultRule
+from mockserver.engine.faults import Fault, FaultRule
 from mockserver.engine.journal import JournalEntry
-from mockserver.engine.tasks import Ending, Failure, Task, TaskStatus
+from mockserver.engine.tasks import CallbackPlan, Ending, Failure, Task, TaskStatus
 from mockserver.engine.timers import Timer
 
 
 def _failure(value: dict[str, Any] | None) -> Failure | None:
     return None if value is None else Failure(**value)
+
+
+def _plan(value: dict[str, Any] | None) -> CallbackPlan | None:
+    return None if value is None else CallbackPlan(**value)
 
 
 def encode_task(task: Task) -> bytes:
@@ -33,6 +37,7 @@ def encode_task(task: Task) -> bytes:
 def decode_task(data: bytes | str) -> Task:
     document = orjson.loads(data)
     document["planned_failure"] = _failure(document["planned_failure"])
+    document["callback_plan"] = _plan(document["callback_plan"])
     ending = document["ending"]
     if ending is not None:
         document["ending"] = Ending(ending["at"], TaskStatus(ending["status"]), _failure(ending["failure"]))
@@ -54,7 +59,12 @@ def encode_rule(rule: FaultRule) -> bytes:
 
 
 def decode_rule(data: bytes | str) -> FaultRule:
-    return FaultRule(**orjson.loads(data))
+    document = orjson.loads(data)
+    fault = document["fault"]
+    document["fault"] = None if fault is None else Fault(**fault)
+    document["fail"] = _failure(document["fail"])
+    document["callback"] = _plan(document["callback"])
+    return FaultRule(**document)
 
 
 def encode_entry(entry: JournalEntry) -> bytes:
@@ -62,7 +72,9 @@ def encode_entry(entry: JournalEntry) -> bytes:
 
 
 def decode_entry(data: bytes | str) -> JournalEntry:
-    return JournalEntry(**orjson.loads(data))
+    fields = orjson.loads(data)
+    fields["headers"] = tuple(tuple(pair) for pair in fields["headers"])
+    return JournalEntry(**fields)
 
 
 def encode_clock(state: ClockState) -> bytes:

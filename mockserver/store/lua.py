@@ -3,33 +3,51 @@ is atomic across processes and costs one round trip.
 
 Store layer: source text only. Every script takes the key prefix as ARGV[1] and builds its
 keys from it (a single Redis server or Valkey; not a cluster). Gated scripts take the gate in
-ARGV[2..7]: clock version, operation, key fingerprint ('' for none), limited ('1'/'0'),
-requests per minute, now.
+ARGV[2..8]: clock version, operation, key fingerprint ('' for none), limited ('1'/'0'),
+requests per minute, now, the fake's seed (for rules that fire by chance).
 """
 
 from __future__ import annotations
 
 # The gate: a stale clock first (nothing is done), then fault rules, then the rate limit.
-# Mirrors `engine/faults.take` and `engine/limits.hit`.
+# Mirrors `engine/faults.take` (with `chance`'s SHA-1 draw) and `engine/limits.hit`. `gate()`
+# returns a refusal (reply as is) or nil, and the rule that fired without blocking ('' if none).
 GATE = """
 local P = ARGV[1]
+local function chance(id, draw)
+  local digest = redis.sha1hex(ARGV[8] .. ':' .. id .. ':' .. draw)
+  return tonumber(string.sub(digest, 1, 8), 16) / 4294967296
+end
+local function blocks(rule)
+  local fault = rule.fault
+  return fault ~= cjson.null and (fault.status ~= cjson.null or fault.drop == 'reset')
+end
 local function gate()
   local version = redis.call('HGET', P .. 'clock', 'v')
   if version and version ~= ARGV[2] then
-    return {'clock', redis.call('HGET', P .. 'clock', 's')}
+    return {'clock', redis.call('HGET', P .. 'clock', 's')}, ''
   end
+  local fired = ''
   if redis.call('LLEN', P .. 'rules') > 0 then
     for i, raw in ipairs(redis.call('LRANGE', P .. 'rules', 0, -1)) do
       local rule = cjson.decode(raw)
-      if rule.operation == ARGV[3] and (rule.key == cjson.null or rule.key == ARGV[4]) then
-        if rule.remaining > 1 then
-          rule.remaining = rule.remaining - 1
-          redis.call('LSET', P .. 'rules', i - 1, cjson.encode(rule))
-        else
-          redis.call('LSET', P .. 'rules', i - 1, '')
-          redis.call('LREM', P .. 'rules', 1, '')
+      if (rule.operation == cjson.null or rule.operation == ARGV[3])
+          and (rule.key == cjson.null or rule.key == ARGV[4]) then
+        local hit = rule.probability >= 1 or chance(rule.id, rule.matched) < rule.probability
+        rule.matched = rule.matched + 1
+        if hit then
+          fired = cjson.encode(rule)
+          if rule.remaining > 1 then
+            rule.remaining = rule.remaining - 1
+            redis.call('LSET', P .. 'rules', i - 1, cjson.encode(rule))
+          else
+            redis.call('LSET', P .. 'rules', i - 1, '')
+            redis.call('LREM', P .. 'rules', 1, '')
+          end
+          if blocks(rule) then return {'rule', fired}, '' end
+          break
         end
-        return {'rule', raw}
+        redis.call('LSET', P .. 'rules', i - 1, cjson.encode(rule))
       end
     end
   end
@@ -43,53 +61,56 @@ local function gate()
       if tonumber(began) == start then hits = tonumber(counted) end
     end
     if hits >= per_minute then
-      return {'wait', tostring(math.max(1, math.ceil(start + 60 - now)))}
+      return {'wait', tostring(math.max(1, math.ceil(start + 60 - now)))}, ''
     end
     redis.call('HSET', P .. 'windows', ARGV[4], string.format('%.17g %d', start, hits + 1))
   end
-  return nil
+  return nil, fired
 end
 """
 
 ADMIT = (
     GATE
     + """
-return gate() or {'ok'}
+local refused, fired = gate()
+return refused or {'ok', fired}
 """
 )
 
-# ARGV[8]: the task id.
+# ARGV[9]: the task id.
 READ_TASK = (
     GATE
     + """
-local refused = gate()
+local refused, fired = gate()
 if refused then return refused end
-return {'ok', redis.call('HGET', P .. 'tasks', ARGV[8])}
+return {'ok', fired, redis.call('HGET', P .. 'tasks', ARGV[9])}
 """
 )
 
-# ARGV[8..14]: id, task, account (key|provider), credits, balance ('' for unlimited), number,
-# created_at;
-# ARGV[15]: media token; then (when, timer) pairs.
+# ARGV[9..15]: id, task, account (key|provider), credits, balance ('' for unlimited), number,
+# created_at; ARGV[16]: media token; then (when, timer) pairs.
 INSERT_TASK = (
     GATE
     + """
-local refused = gate()
+local refused, fired = gate()
 if refused then return refused end
-local id = ARGV[8]
-if redis.call('HEXISTS', P .. 'tasks', id) == 1 then return {'taken'} end
-local credits = tonumber(ARGV[11])
-if ARGV[12] ~= '' then
-  local spent = tonumber(redis.call('HGET', P .. 'spent', ARGV[10]) or '0')
-  if spent + credits > tonumber(ARGV[12]) then return {'no_credits'} end
+local id = ARGV[9]
+if redis.call('HEXISTS', P .. 'tasks', id) == 1 then return {'taken', fired} end
+local credits = tonumber(ARGV[12])
+if ARGV[13] ~= '' then
+  local spent = tonumber(redis.call('HGET', P .. 'spent', ARGV[11]) or '0')
+  if spent + credits > tonumber(ARGV[13]) then return {'no_credits', fired} end
 end
-redis.call('HINCRBYFLOAT', P .. 'spent', ARGV[10], ARGV[11])
-redis.call('HSET', P .. 'tasks', id, ARGV[9])
-redis.call('ZADD', P .. 'order', ARGV[13], id)
-redis.call('ZADD', P .. 'created', ARGV[14], id)
-redis.call('HSET', P .. 'media', ARGV[15], id)
-for i = 16, #ARGV, 2 do redis.call('ZADD', P .. 'timers', ARGV[i], ARGV[i + 1]) end
-return {'done'}
+redis.call('HINCRBYFLOAT', P .. 'spent', ARGV[11], ARGV[12])
+redis.call('HSET', P .. 'tasks', id, ARGV[10])
+local owner = string.match(ARGV[11], '^(.*)|')  -- the account is key|provider
+redis.call('SADD', P .. 'owned:' .. owner, id)
+redis.call('SADD', P .. 'owners', owner)
+redis.call('ZADD', P .. 'order', ARGV[14], id)
+redis.call('ZADD', P .. 'created', ARGV[15], id)
+redis.call('HSET', P .. 'media', ARGV[16], id)
+for i = 17, #ARGV, 2 do redis.call('ZADD', P .. 'timers', ARGV[i], ARGV[i + 1]) end
+return {'done', fired}
 """
 )
 
@@ -110,9 +131,12 @@ local P = ARGV[1]
 for _, node in ipairs(redis.call('SMEMBERS', P .. 'claimants')) do
   redis.call('UNLINK', P .. 'claims:' .. node)
 end
+for _, owner in ipairs(redis.call('SMEMBERS', P .. 'owners')) do
+  redis.call('UNLINK', P .. 'owned:' .. owner)
+end
 for _, name in ipairs({'tasks', 'order', 'created', 'media', 'spent', 'windows', 'rules',
     'journal', 'journal:seq', 'deliveries', 'deliveries:order', 'deliveries:seq', 'timers',
-    'claimants', 'seq'}) do
+    'claimants', 'seq', 'owners'}) do
   redis.call('UNLINK', P .. name)
 end
 redis.call('HSET', P .. 'clock', 'v', ARGV[2], 's', ARGV[3])
@@ -164,7 +188,11 @@ local created_by = tonumber(ARGV[2])
 local ids = redis.call('ZRANGEBYSCORE', P .. 'created', '-inf', ARGV[2])
 for _, id in ipairs(ids) do
   local raw = redis.call('HGET', P .. 'tasks', id)
-  if raw then redis.call('HDEL', P .. 'media', cjson.decode(raw).media_token) end
+  if raw then
+    local task = cjson.decode(raw)
+    redis.call('HDEL', P .. 'media', task.media_token)
+    redis.call('SREM', P .. 'owned:' .. task.owner, id)
+  end
   redis.call('HDEL', P .. 'tasks', id)
   redis.call('ZREM', P .. 'order', id)
   redis.call('ZREM', P .. 'created', id)
@@ -176,6 +204,48 @@ for _, id in ipairs(redis.call('ZRANGE', P .. 'deliveries:order', 0, -1)) do
     redis.call('ZREM', P .. 'deliveries:order', id)
   end
 end
+return #ids
+"""
+
+# ARGV[2]: a key's fingerprint. Its tasks (their media and deliveries), fault rules, journal
+# entries, spending and rate-limit window go; the rest stays.
+FORGET = """
+local P, key = ARGV[1], ARGV[2]
+local ids = redis.call('SMEMBERS', P .. 'owned:' .. key)
+local gone = {}
+for _, id in ipairs(ids) do
+  gone[id] = true
+  local raw = redis.call('HGET', P .. 'tasks', id)
+  if raw then redis.call('HDEL', P .. 'media', cjson.decode(raw).media_token) end
+  redis.call('HDEL', P .. 'tasks', id)
+  redis.call('ZREM', P .. 'order', id)
+  redis.call('ZREM', P .. 'created', id)
+end
+redis.call('DEL', P .. 'owned:' .. key)
+redis.call('SREM', P .. 'owners', key)
+for _, id in ipairs(redis.call('ZRANGE', P .. 'deliveries:order', 0, -1)) do
+  local raw = redis.call('HGET', P .. 'deliveries', id)
+  if raw and gone[cjson.decode(raw).task_id] then
+    redis.call('HDEL', P .. 'deliveries', id)
+    redis.call('ZREM', P .. 'deliveries:order', id)
+  end
+end
+for _, raw in ipairs(redis.call('LRANGE', P .. 'rules', 0, -1)) do
+  if cjson.decode(raw).key == key then redis.call('LREM', P .. 'rules', 0, raw) end
+end
+local kept = {}
+for _, raw in ipairs(redis.call('LRANGE', P .. 'journal', 0, -1)) do
+  local document = string.match(raw, '^%S+ (.*)$')
+  if cjson.decode(document).key ~= key then table.insert(kept, raw) end
+end
+redis.call('DEL', P .. 'journal')
+for i = 1, #kept, 1000 do
+  redis.call('RPUSH', P .. 'journal', unpack(kept, i, math.min(i + 999, #kept)))
+end
+for _, account in ipairs(redis.call('HKEYS', P .. 'spent')) do
+  if string.sub(account, 1, #key + 1) == key .. '|' then redis.call('HDEL', P .. 'spent', account) end
+end
+redis.call('HDEL', P .. 'windows', key)
 return #ids
 """
 

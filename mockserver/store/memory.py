@@ -16,11 +16,11 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Delivery
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
-from mockserver.engine.journal import JournalEntry
+from mockserver.engine.journal import JournalEntry, JournalQuery
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
 
-DEFAULT_JOURNAL_LIMIT = 100_000
+DEFAULT_JOURNAL_LIMIT = 20_000
 
 
 class MemoryStore:
@@ -65,6 +65,27 @@ class MemoryStore:
         self._clear()
         self._clock = clock
 
+    async def forget(self, key: str) -> int:
+        doomed = [task for task in self._tasks.values() if task.owner == key]
+        for task in doomed:
+            del self._tasks[task.id]
+            self._by_media.pop(task.media_token, None)
+        gone = {task.id for task in doomed}
+        if gone:  # the listing's index keeps only tasks that are kept
+            kept = [
+                (n, i)
+                for n, i in zip(self._numbers[self._first :], self._ids[self._first :], strict=True)
+                if i not in gone
+            ]
+            self._numbers, self._ids, self._first = [n for n, _ in kept], [i for _, i in kept], 0
+        for delivery in [d for d in self._deliveries.values() if d.task_id in gone]:
+            del self._deliveries[delivery.id]
+        self._rules = [rule for rule in self._rules if rule.key != key]
+        self._journal = deque((e for e in self._journal if e.key != key), maxlen=self._journal_limit)
+        self._spent = {account: spent for account, spent in self._spent.items() if account[0] != key}
+        self._windows.pop(key, None)
+        return len(doomed)
+
     async def load_clock(self) -> ClockState | None:
         return self._clock
 
@@ -81,29 +102,30 @@ class MemoryStore:
     # -- requests and tasks ------------------------------------------------------------
 
     def _admit(self, gate: Gate) -> Admission:
+        fired = None
         if self._rules:
-            rule, self._rules = faults.take(self._rules, gate.operation, gate.key)
-            if rule is not None:
-                return Admission(rule=rule)
+            fired, self._rules = faults.take(self._rules, gate.operation, gate.key, gate.seed)
+            if fired is not None and fired.blocks:
+                return Admission(rule=fired)
         if gate.limited and gate.per_minute > 0:
             window, wait = limits.hit(self._windows.get(gate.key), gate.now, gate.per_minute)
             self._windows[gate.key] = window
             if wait is not None:
                 return Admission(wait=wait)
-        return ADMITTED
+        return ADMITTED if fired is None else Admission(rule=fired)
 
     async def admit(self, gate: Gate) -> Admission:
         return self._admit(gate)
 
     async def read_task(self, gate: Gate, task_id: str) -> tuple[Admission, Task | None]:
         admission = self._admit(gate)
-        return admission, (self._tasks.get(task_id) if admission is ADMITTED else None)
+        return admission, (self._tasks.get(task_id) if admission.admitted else None)
 
     async def insert_task(
         self, gate: Gate, task: Task, balance: float | None, timers: Sequence[Timer]
     ) -> tuple[Admission, Insert]:
         admission = self._admit(gate)
-        if admission is not ADMITTED:
+        if not admission.admitted:
             return admission, Insert.REFUSED
         if task.id in self._tasks:
             return admission, Insert.TAKEN
@@ -183,8 +205,8 @@ class MemoryStore:
         self._journal_seq += 1
         self._journal.append(entry._replace(seq=self._journal_seq))
 
-    async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]:
-        return [entry for entry in self._journal if entry.matches(provider, operation)]
+    async def journal(self, query: JournalQuery) -> list[JournalEntry]:
+        return [entry for entry in self._journal if query.matches(entry)]
 
     # -- callback deliveries -----------------------------------------------------------
 

@@ -23,7 +23,7 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Delivery
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
-from mockserver.engine.journal import JournalEntry
+from mockserver.engine.journal import JournalEntry, JournalQuery
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
 from mockserver.store import codec, lua
@@ -47,6 +47,7 @@ SCRIPTS = (
     "PAGE",
     "PRUNE",
     "RECORD",
+    "FORGET",
     "CLAIM_DUE",
     "RELEASE",
 )
@@ -133,6 +134,11 @@ class RedisStore:
         self._pending.clear()
         await self._run("RESET", clock.version, codec.encode_clock(clock))
 
+    async def forget(self, key: str) -> int:
+        await self._drain()  # the key's entries still pending go too
+        forgotten: int = await self._run("FORGET", key)
+        return forgotten
+
     # -- the clock -----------------------------------------------------------------------
 
     async def load_clock(self) -> ClockState | None:
@@ -157,6 +163,7 @@ class RedisStore:
             "1" if gate.limited and gate.per_minute > 0 else "0",
             gate.per_minute,
             _number(gate.now),
+            gate.seed,
             *args,
         )
         kind = reply[0]
@@ -166,16 +173,17 @@ class RedisStore:
             return Admission(rule=codec.decode_rule(reply[1])), reply
         if kind == b"wait":
             return Admission(wait=float(reply[1])), reply
-        return ADMITTED, reply
+        fired = reply[1]  # a rule that fired without stopping the verb, or empty
+        return (Admission(rule=codec.decode_rule(fired)) if fired else ADMITTED), reply
 
     async def admit(self, gate: Gate) -> Admission:
         return (await self._gated("ADMIT", gate))[0]
 
     async def read_task(self, gate: Gate, task_id: str) -> tuple[Admission, Task | None]:
         admission, reply = await self._gated("READ_TASK", gate, task_id)
-        if admission is not ADMITTED or reply[1] is None:
+        if not admission.admitted or reply[2] is None:
             return admission, None
-        return admission, codec.decode_task(reply[1])
+        return admission, codec.decode_task(reply[2])
 
     async def insert_task(
         self, gate: Gate, task: Task, balance: float | None, timers: Sequence[Timer]
@@ -193,7 +201,7 @@ class RedisStore:
             task.media_token,
             *_timer_args(timers),
         )
-        if admission is not ADMITTED:
+        if not admission.admitted:
             return admission, Insert.REFUSED
         return admission, _INSERTS[reply[0]]
 
@@ -279,14 +287,14 @@ class RedisStore:
         if self._pending:
             await self._flush()
 
-    async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]:
+    async def journal(self, query: JournalQuery) -> list[JournalEntry]:
         await self._drain()
         entries = []
         for raw in await self._conn().lrange(self._key("journal"), 0, -1):
             seq, _, document = cast(bytes, raw).partition(b" ")
-            entry = codec.decode_entry(document)
-            if entry.matches(provider, operation):
-                entries.append(entry._replace(seq=int(seq)))
+            entry = codec.decode_entry(document)._replace(seq=int(seq))
+            if query.matches(entry):
+                entries.append(entry)
         return entries
 
     # -- callback deliveries -------------------------------------------------------------

@@ -7,6 +7,7 @@ Web layer. `app.state.mock` is the `Fake` (engine, runtime, registry) for tests.
 
 from __future__ import annotations
 
+import time
 from html import escape
 from types import SimpleNamespace
 
@@ -16,7 +17,8 @@ from starlette.types import Receive, Scope, Send
 from mockserver.fake import Fake
 from mockserver.web.conformance import Conformance
 from mockserver.web.errors import ApiError, error_response
-from mockserver.web.pipeline import SCOPE_ROUTE, Api, bearer, journal
+from mockserver.web.journal import journal
+from mockserver.web.pipeline import SCOPE_ROUTE, Api, bearer
 from mockserver.web.routes import Router
 
 
@@ -54,6 +56,7 @@ class MockApp:
         Go's `http.Redirect`): 301 with a small HTML body for GET, else an empty 307."""
         fake = self.fake
         await fake.runtime.ensure_started()
+        started, arrived = time.perf_counter(), fake.engine.now()
         scope[SCOPE_ROUTE] = (api.slug, None)
         query = scope.get("query_string", b"").decode("latin-1")
         location = path + (f"?{query}" if query else "")
@@ -65,7 +68,7 @@ class MockApp:
         status = response.status_code
         if api.journaled:
             key = bearer(next((v for k, v in scope["headers"] if k == b"authorization"), None))
-            await journal(fake, scope, api.slug, None, key, status)
+            await journal(fake, scope, api.slug, None, key, status, started=started, arrived=arrived)
         await response(scope, receive, send)
 
     async def _miss(
@@ -74,6 +77,7 @@ class MockApp:
         """No route: 405 (with `Allow`) where the path is served for other methods, else 404."""
         fake = self.fake
         await fake.runtime.ensure_started()
+        started, arrived = time.perf_counter(), fake.engine.now()
         scope[SCOPE_ROUTE] = (api.slug, None)
         error = ApiError(405 if allowed else 404)
         response = error_response(
@@ -83,7 +87,9 @@ class MockApp:
             response.headers["Allow"] = ", ".join(allowed)
         if api.journaled:
             key = bearer(next((v for k, v in scope["headers"] if k == b"authorization"), None))
-            await journal(fake, scope, api.slug, None, key, response.status_code)
+            await journal(
+                fake, scope, api.slug, None, key, response.status_code, started=started, arrived=arrived
+            )
         await response(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

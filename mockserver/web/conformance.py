@@ -28,19 +28,22 @@ class Conformance:
         self._errors = {slug: _validator(api.spec, api.error_schema) for slug, api in apis.items()}
 
     async def __call__(self, app: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        status, content_type, chunks = 0, "", []
+        status, content_type, chunks, complete = 0, "", [], False
 
         async def capture(message: Message) -> None:
-            nonlocal status, content_type
+            nonlocal status, content_type, complete
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = dict(message.get("headers", []))
                 content_type = headers.get(b"content-type", b"").decode()
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
+                complete = not message.get("more_body", False)
             await send(message)
 
         await app(scope, receive, capture)
+        if not complete:  # a connection fault dropped the answer (or cut it short) on purpose
+            return
         problem = self.check(scope, status, content_type, b"".join(chunks))
         if problem:
             self.violations.append(problem)

@@ -39,6 +39,7 @@ class ApiError(Exception):
     errors: tuple[FieldError, ...] = ()
     retry_after: int | None = None
     message: str | None = None  # the whole message, where a dialect words it itself
+    problem: str | None = None  # why a mock trigger was refused: sent as X-Mock-Problem
 
 
 class Dialect(Protocol):
@@ -71,10 +72,10 @@ def as_api_error(
         real = clock.real_seconds(error.wait)  # Retry-After is real seconds; a manual clock's are fake
         return ApiError(429, retry_after=max(1, math.ceil(error.wait if real is None else real)))
     if isinstance(error, FaultFired):
-        rule = error.rule
-        return ApiError(
-            rule.status, retry_after=rule.retry_after if rule.retry_after is not None else retry_after
-        )
+        rule, fault = error.rule, error.rule.fault
+        status = fault.status if fault is not None and fault.status is not None else 500
+        wait = rule.retry_after if rule.retry_after is not None else retry_after if status == 429 else None
+        return ApiError(status, retry_after=wait)
     if isinstance(error, TaskAlreadyFinished):
         return ApiError(409)
     return ApiError(500)

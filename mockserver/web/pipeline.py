@@ -8,8 +8,6 @@ Web layer: a plain ASGI endpoint per operation (no Request object on the hot pat
 from __future__ import annotations
 
 import enum
-import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,21 +18,30 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mockserver.engine import Engine, Failure, NewTask, Task
-from mockserver.engine.faults import parse_status
+from mockserver.engine import Engine, Failure, FaultFired, NewTask, Task
+from mockserver.engine.faults import LOST, RESET, Fault, FaultRule, FaultSyntax, parse_callback, parse_failure
 from mockserver.engine.gate import Gate
 from mockserver.engine.ids import fingerprint
-from mockserver.engine.journal import JournalEntry
+from mockserver.engine.tasks import CallbackPlan
 from mockserver.fake import Fake
 from mockserver.settings import Settings
 from mockserver.spec import FieldError, Operation, Spec, coerce, problems
 from mockserver.web import hosts
 from mockserver.web.errors import ApiError, Dialect, error_response
+from mockserver.web.faults import (
+    CALLBACK_HEADER,
+    DIRECTIVE,
+    FAIL_HEADER,
+    FAULT_HEADER,
+    answer,
+    drop,
+    invalid,
+    read_fault,
+)
+from mockserver.web.journal import journal
 
-FAULT_HEADER, FAIL_HEADER = b"x-mock-fault", b"x-mock-fail"
-# Prompt directives, for clients that cannot set headers: [mock:fault=503] [mock:fail=code]
-DIRECTIVE = re.compile(r"\[mock:(fault|fail)=([^\]\s]+)\]")
 SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
+PROBLEM_HEADER = "X-Mock-Problem"  # why a mock trigger was refused (the provider's 400 rarely says)
 WANTED_HEADERS = frozenset(
     {
         b"authorization",
@@ -46,9 +53,9 @@ WANTED_HEADERS = frozenset(
         b"x-mock-token",
         FAULT_HEADER,
         FAIL_HEADER,
+        CALLBACK_HEADER,
     }
 )
-logger = logging.getLogger("mockserver.requests")
 
 Handler = Callable[["Call"], Awaitable[Response]]
 Access = Callable[[Scope, dict[bytes, bytes]], ApiError | None]  # the refusal, or None
@@ -78,6 +85,8 @@ class Api:
     error_schema: str = "ErrorResponse"  # the spec's error envelope, in components.schemas
     access: Access | None = None  # who may call it at all (the control plane)
     json_any_type: bool = False  # take a JSON body whatever its Content-Type (curl -d sends a form type)
+    creates: frozenset[str] = frozenset()  # operations that create a task (`lost` applies to them)
+    calls_back: bool = False  # its tasks call back (callback chaos applies to them)
     case_sensitive: bool = True  # False: paths match in any case (Express's default)
     trailing_slash: TrailingSlash = TrailingSlash.STRICT
 
@@ -101,7 +110,12 @@ class Call:
     gate: Gate | None = None
     params: dict[str, Any] = field(default_factory=dict)
     body: Any = None
-    failure: Failure | None = None
+    raw_body: bytes = b""
+    body_read: bool = False  # the request body has been received to its end
+    failure: Failure | None = None  # the task's planned failure (X-Mock-Fail, [mock:fail=...])
+    callback: CallbackPlan | None = None  # its callback chaos (X-Mock-Callback, [mock:callback=...])
+    fault: Fault | None = None  # the fault this request meets (the header, a directive, or a rule)
+    task: Task | None = None  # the task it created or read
     admitted: bool = False  # the gate has been passed
 
     @property
@@ -129,14 +143,24 @@ class Call:
         self.admitted = True
         return self.gate
 
+    def _ride(self, rule: FaultRule | None) -> None:
+        """A rule that fired without refusing the request: its fault rides on the answer
+        (unless the request asked for one itself)."""
+        if rule is not None and rule.fault is not None and self.fault is None:
+            self.fault = rule.fault
+
     async def admit(self) -> None:
-        await self.engine.admit(self._gate())
+        self._ride(await self.engine.admit(self._gate()))
 
     async def create(self, new: NewTask) -> Task:
-        return await self.engine.create(self._gate(), new)
+        self.task, rule = await self.engine.create(self._gate(), new)
+        self._ride(rule)
+        return self.task
 
     async def read(self, task_id: str) -> Task:
-        return await self.engine.get(self._gate(), task_id)
+        self.task, rule = await self.engine.get(self._gate(), task_id)
+        self._ride(rule)
+        return self.task
 
 
 def bearer(value: bytes | None) -> str | None:
@@ -144,29 +168,6 @@ def bearer(value: bytes | None) -> str | None:
         return None
     scheme, _, token = value.decode("latin-1").partition(" ")
     return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-def documented_error(op: Operation, dialect: Dialect, raw: str, where: str) -> int:
-    """A fault trigger's status, which must be an error status the operation documents."""
-    status = parse_status(raw)
-    if status is not None and status >= 400 and status in op.responses:
-        return status
-    documented = ", ".join(str(s) for s in sorted(op.responses) if s >= 400)
-    raise dialect.invalid(op, [FieldError(where, f"{raw!r} is not one of {documented}")], "header")
-
-
-async def journal(
-    fake: Fake, scope: Scope, api: str, operation: str | None, key: str | None, status: int
-) -> None:
-    """Journal a provider or file request, and log it when request logging is on."""
-    await fake.engine.record(
-        JournalEntry(
-            0, fake.engine.now(), scope["method"], scope["path"], api, operation, fingerprint(key), status
-        )
-    )
-    if fake.settings.log_requests:
-        elapsed = (time.perf_counter() - scope.get("mock.started", time.perf_counter())) * 1000
-        logger.info("%s %s %s.%s %s %.1fms", scope["method"], scope["path"], api, operation, status, elapsed)
 
 
 class Endpoint:
@@ -180,22 +181,64 @@ class Endpoint:
         fake = self.fake
         await fake.runtime.ensure_started()
         scope[SCOPE_ROUTE] = self.route
-        if fake.settings.log_requests:
-            scope["mock.started"] = time.perf_counter()
+        started, arrived = time.perf_counter(), fake.engine.now()
         headers = {name: value for name, value in scope["headers"] if name in WANTED_HEADERS}
         call = Call(scope, receive, self.op, self.api, fake, headers)
+        response: Response | None
         try:
             response = await self._answer(call)
+        except FaultFired as fired:  # an armed rule: its status (and Retry-After), or no answer
+            call.fault = fired.rule.fault
+            response = None if call.fault is None or call.fault.drop == RESET else self._error(call, fired)
         except Exception as error:
-            settings = fake.settings
-            response = error_response(
-                scope, self.op, self.api.dialect, error, settings.retry_after, fake.engine.clock
-            )
+            response = self._error(call, error)
+        fault = call.fault
         if self.api.journaled:
-            await journal(fake, scope, self.api.slug, self.op.id, call.key, response.status_code)
-        await response(scope, receive, send)
+            task = call.task
+            shown = (task.id, fake.engine.observe(task).status.value) if task is not None else None
+            sent = (
+                None if response is None or (fault is not None and fault.drop in (RESET, LOST)) else response
+            )
+            await journal(
+                fake,
+                scope,
+                self.api.slug,
+                self.op.id,
+                call.key,
+                None if sent is None else sent.status_code,
+                started=started,
+                arrived=arrived,
+                fault=fault,
+                task=shown,
+                retry_after=_retry_after(sent),
+                body=call.raw_body,
+            )
+        if response is None:
+            assert fault is not None
+            await self._drain(call)
+            drop(scope, fault, partial=False)
+            return
+        await answer(response, fault, scope, receive, send)
 
-    async def _answer(self, call: Call) -> Response:
+    def _error(self, call: Call, error: BaseException) -> Response:
+        settings = call.fake.settings
+        response = error_response(
+            call.scope, self.op, self.api.dialect, error, settings.retry_after, call.engine.clock
+        )
+        if isinstance(error, ApiError) and error.problem is not None:
+            response.headers[PROBLEM_HEADER] = error.problem.encode("ascii", "backslashreplace").decode()
+        return response
+
+    def _blocked(self, call: Call, fault: Fault) -> Response | None:
+        """The answer to a fault that stops the work: its status, or none at all (reset)."""
+        call.fault = fault
+        if fault.drop == RESET:
+            return None
+        assert fault.status is not None
+        retry_after = call.settings.retry_after if fault.status == 429 else None
+        return self._error(call, ApiError(fault.status, retry_after=retry_after))
+
+    async def _answer(self, call: Call) -> Response | None:
         op, api, engine = self.op, self.api, call.fake.engine
         if api.access is not None and (refusal := api.access(call.scope, call.headers)) is not None:
             raise refusal
@@ -203,8 +246,10 @@ class Endpoint:
         if api.guarded:
             raw = call.headers.get(FAULT_HEADER)
             if raw is not None:
-                status = documented_error(op, api.dialect, raw.decode("latin-1"), "X-Mock-Fault")
-                raise ApiError(status, retry_after=call.settings.retry_after)
+                fault = self._fault(call, raw.decode("latin-1"), "X-Mock-Fault")
+                if fault.blocks:  # answered before anything else: no state is touched
+                    return self._blocked(call, fault)
+                call.fault = fault
         problem: ApiError | None = None
         try:
             call.params = self._params(call)
@@ -215,9 +260,15 @@ class Endpoint:
         if api.guarded:
             accepted = not op.secured or engine.accepts(call.key)
             call.gate = engine.gate(op.id, fingerprint(call.key), accepted)
-            if not accepted or problem is not None:
+            directed = call.fault is not None and call.fault.blocks  # a [mock:fault=...] directive
+            if not accepted or problem is not None or directed:
                 await call.admit()  # armed fault rules and the rate limit come first
-                raise problem if accepted and problem is not None else ApiError(401)
+                if not accepted:
+                    raise ApiError(401)
+                if problem is not None:
+                    raise problem
+                assert call.fault is not None
+                return self._blocked(call, call.fault)
         elif problem is not None:
             raise problem
         try:
@@ -226,6 +277,10 @@ class Endpoint:
             if call.gate is not None and not call.admitted:
                 await call.admit()
             raise
+
+    def _fault(self, call: Call, raw: str, where: str) -> Fault:
+        creates = self.op.id in self.api.creates
+        return read_fault(self.op, self.api.dialect, raw, where, creates, call.settings.max_fault_delay)
 
     def _params(self, call: Call) -> dict[str, Any]:
         op = self.op
@@ -250,7 +305,7 @@ class Endpoint:
 
     async def _body(self, call: Call) -> None:
         op, dialect = self.op, self.api.dialect
-        raw = await self._read(call)
+        raw = call.raw_body = await self._read(call)
         if not raw:
             if op.body_required:
                 raise dialect.invalid(op, [FieldError("body", "a JSON body is required", "empty")], "body")
@@ -267,7 +322,7 @@ class Endpoint:
             problem = FieldError("body", f"malformed JSON: {error}", "json", error.pos, raw)
             raise dialect.invalid(op, [problem], "body") from None
         if self.api.guarded:
-            call.failure = self._planned_failure(call)
+            self._triggers(call)
         errors = problems(op.body_validator, call.body) if op.body_validator is not None else []
         if errors:  # JSON `null` is a body too, and is checked
             raise dialect.invalid(op, errors, "body")
@@ -286,25 +341,60 @@ class Endpoint:
             if len(raw) > limit:
                 raise ApiError(413)
             if not message.get("more_body", False):
+                call.body_read = True
                 return bytes(raw)
 
-    def _planned_failure(self, call: Call) -> Failure | None:
-        """Deterministic triggers in the prompt (`[mock:fault=S]`, `[mock:fail=C]`) and the
-        `X-Mock-Fail` header; a fault directive answers now, a fail plan ends the task failed."""
-        code, where = call.header(FAIL_HEADER), "X-Mock-Fail"
+    async def _drain(self, call: Call) -> None:
+        """Take the rest of the request (up to the body limit) before dropping the connection:
+        the client then sees its answer go missing, not its request refused mid-send."""
+        seen = 0
+        while not call.body_read and seen <= call.settings.max_body_bytes:
+            message = await call.receive()
+            seen += len(message.get("body", b""))
+            call.body_read = message["type"] == "http.disconnect" or not message.get("more_body", False)
+
+    def _triggers(self, call: Call) -> None:
+        """The triggers in the headers and the prompt: a fault (`[mock:fault=...]`), a planned
+        failure (`X-Mock-Fail`, `[mock:fail=CODE;after=SECONDS]`) and callback chaos
+        (`X-Mock-Callback`, `[mock:callback=...]`); a header wins over a directive."""
+        fail, fail_where = call.header(FAIL_HEADER), "X-Mock-Fail"
+        callback, callback_where = call.header(CALLBACK_HEADER), "X-Mock-Callback"
         prompt = call.body.get("prompt") if isinstance(call.body, dict) else None
-        if isinstance(prompt, str):
+        if isinstance(prompt, str) and "[mock:" in prompt:
             for kind, value in DIRECTIVE.findall(prompt):
-                if kind == "fault":
-                    status = documented_error(self.op, self.api.dialect, value, "prompt")
-                    raise ApiError(status, retry_after=call.settings.retry_after)
-                if code is None:
-                    code, where = value, "prompt"
-        if code is None:
-            return None
-        code = code.strip()
+                if kind == "fault" and call.fault is None:
+                    call.fault = self._fault(call, value, "prompt")
+                elif kind == "fail" and fail is None:
+                    fail, fail_where = value, "prompt"
+                elif kind == "callback" and callback is None:
+                    callback, callback_where = value, "prompt"
+        op, dialect = self.op, self.api.dialect
+        try:
+            call.failure = None if fail is None else parse_failure(fail)
+        except FaultSyntax as error:
+            raise invalid(op, dialect, fail_where, str(error)) from None
         accepts = self.api.accepts_failure
-        if accepts is not None and not accepts(code):
-            detail = f"{code!r} is not a failure code {self.api.slug} reports"
-            raise self.api.dialect.invalid(self.op, [FieldError(where, detail)], "header")
-        return Failure(code)
+        if call.failure is not None and accepts is not None and not accepts(call.failure.code):
+            raise invalid(
+                op,
+                dialect,
+                fail_where,
+                f"{call.failure.code!r} is not a failure code {self.api.slug} reports",
+            )
+        if callback is None:
+            return
+        if not self.api.calls_back:
+            raise invalid(op, dialect, callback_where, f"{self.api.slug} sends no callbacks")
+        try:
+            call.callback = parse_callback(callback)
+        except FaultSyntax as error:
+            raise invalid(op, dialect, callback_where, str(error)) from None
+
+
+def _retry_after(response: Response | None) -> int | None:
+    if response is None:
+        return None
+    for name, value in response.raw_headers:
+        if name == b"retry-after":
+            return int(value) if value.isdigit() else None
+    return None

@@ -36,7 +36,10 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def retry_headers(status: int, retry_after: int | None) -> dict[str, str] | None:
-    return {"Retry-After": str(retry_after if retry_after is not None else 1)} if status == 429 else None
+    """A 429 always says when to retry (1 s unless told); another status (a rule's 503) when told."""
+    if retry_after is None and status != 429:
+        return None
+    return {"Retry-After": str(retry_after if retry_after is not None else 1)}
 
 
 def iso_millis(unix: float) -> str:

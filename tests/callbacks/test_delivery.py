@@ -403,3 +403,70 @@ def test_end_to_end_over_real_sockets_a_receiver_gets_the_body_well_under_a_seco
     assert first == second and second["id"] == created.json()["id"] and second["status"] == "completed"
     assert 0.004 < second_at - first_at < 0.5  # the 1 s retry delay, scaled by the speed factor
     assert [a["outcome"] for a in callbacks[0]["attempts"]] == ["http_error", "success"]
+
+
+# -- callback chaos (X-Mock-Callback, [mock:callback=...], rules) -----------------------------
+
+
+async def create_with_chaos(http: httpx.AsyncClient, how: str, chaos: str) -> dict[str, Any]:
+    headers, body = dict(AUTH), evolink_body(callback_url=HOOK)
+    if how == "header":
+        headers["X-Mock-Callback"] = chaos
+    elif how == "directive":
+        body["prompt"] += f" [mock:callback={chaos}]"
+    else:
+        rule = {"operation": "createVideoGeneration", "callback": chaos}
+        assert (await http.post("/__mock/faults", json=rule)).status_code == 201
+    response = await http.post(EVOLINK_CREATE, headers=headers, json=body)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.mark.parametrize("how", ["header", "directive", "rule"])
+async def test_a_dropped_callback_is_never_sent_and_the_callback_journal_says_so(how: str) -> None:
+    receiver = Receiver(200)
+    async with client(app_with(receiver)) as http:
+        task = await create_with_chaos(http, how, "drop")
+        await advance(http, 200)
+        [delivery] = await deliveries(http)
+    assert receiver.requests == []
+    assert delivery["state"] == "dropped" and delivery["attempts"] == [] and delivery["task_id"] == task["id"]
+
+
+@pytest.mark.parametrize("how", ["header", "directive", "rule"])
+async def test_a_duplicated_callback_is_sent_twice_with_the_same_body(how: str) -> None:
+    receiver = Receiver(200)
+    async with client(app_with(receiver)) as http:
+        task = await create_with_chaos(http, how, "duplicate")
+        await advance(http, 79)
+        both = await deliveries(http)
+    assert [d["state"] for d in both] == ["delivered", "delivered"]
+    assert [attempt_times(d) for d in both] == [[79], [79]]
+    first, second = (json.loads(r.content) for r in receiver.requests)
+    assert first == second and first["id"] == task["id"] and first["status"] == "completed"
+
+
+@pytest.mark.parametrize("how", ["header", "directive", "rule"])
+async def test_a_delayed_callback_is_sent_that_many_fake_seconds_late(how: str) -> None:
+    receiver = Receiver(500, 200)
+    async with client(app_with(receiver)) as http:
+        await create_with_chaos(http, how, "delay=30")
+        await advance(http, 79 + 29)
+        assert receiver.requests == []
+        await advance(http, 1)
+        assert len(receiver.requests) == 1
+        await advance(http, 10)
+        [delivery] = await deliveries(http)
+    assert attempt_times(delivery) == [109, 110]  # late, then the usual retry schedule
+    assert delivery["state"] == "delivered"
+
+
+async def test_a_callback_can_be_duplicated_and_late_and_a_failed_task_calls_back_too() -> None:
+    receiver = Receiver(200)
+    async with client(app_with(receiver)) as http:
+        headers = {**AUTH, "X-Mock-Callback": "duplicate;delay=5", "X-Mock-Fail": "service_error;after=0"}
+        await http.post(EVOLINK_CREATE, headers=headers, json=evolink_body(callback_url=HOOK))
+        await advance(http, 5)
+        both = await deliveries(http)
+    assert [attempt_times(d) for d in both] == [[5], [5]]
+    assert {json.loads(r.content)["status"] for r in receiver.requests} == {"failed"}

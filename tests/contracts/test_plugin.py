@@ -80,6 +80,25 @@ def test_control_from_python_forces_outcomes(video_mock):
     assert seen.json()["error"]["code"] == "content_policy_violation"
 
 
+def test_faults_journal_assertions_per_key_reset_and_verdicts_from_python(video_mock):
+    url, auth = "https://api.evolink.ai/v1/videos/generations", {"Authorization": "Bearer mine"}
+    video_mock.add_fault("createVideoGeneration", fault="lost", key="mine")
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(url, headers=auth, json=BODY)
+    [lost] = video_mock.assert_requests(1, operation="createVideoGeneration", key="mine")
+    assert lost["fault"] == "lost" and lost["status"] is None and lost["task"]
+    httpx.post(url, headers=auth, json=BODY)  # a naive retry: a second task
+    httpx.post(url, headers={"Authorization": "Bearer theirs"}, json=BODY)
+    with pytest.raises(AssertionError, match="create_repeated_after_lost"):
+        video_mock.assert_well_behaved(key="mine")
+    with pytest.raises(AssertionError, match="expected 3 request"):
+        video_mock.assert_requests(3, key="mine")
+    video_mock.reset(key="mine")
+    video_mock.assert_requests(0, key="mine")
+    video_mock.assert_requests(1, key="theirs")
+    assert len(video_mock.tasks()) == 1
+
+
 @pytest.mark.video_mock(clock="real", speed=500)
 def test_the_server_fixture_serves_non_httpx_clients(video_mock_server):
     request = urllib.request.Request(f"{video_mock_server.base_url}/v1/videos/generations",
@@ -99,7 +118,7 @@ def test_the_plugin_works_in_a_fresh_pytest_project(pytester: pytest.Pytester) -
     pytester.makepyfile(test_project=PROJECT_TESTS)
     pytester.makeconftest('import pytest\n\n@pytest.fixture\ndef anyio_backend():\n    return "asyncio"\n')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q", "-W", "error")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=7)
 
 
 def test_the_plugin_is_registered_as_an_entry_point() -> None:

@@ -22,7 +22,9 @@ from mockserver.engine import (
     Timing,
     starting_state,
 )
+from mockserver.engine.faults import Fault, FaultRule
 from mockserver.engine.ids import Ids
+from mockserver.engine.tasks import CallbackPlan
 from mockserver.store.base import Store
 
 pytestmark = pytest.mark.anyio
@@ -47,7 +49,8 @@ async def create(e: Engine, key: str = "k", **kwargs: Any) -> Task:
         "make_id": make_id,
     }
     values.update(kwargs)
-    return await e.create(e.gate("create", key, accepted=True), NewTask(**values))
+    task, _ = await e.create(e.gate("create", key, accepted=True), NewTask(**values))
+    return task
 
 
 async def test_task_moves_queued_running_succeeded_with_default_timing(store: Store) -> None:
@@ -125,6 +128,42 @@ async def test_terminal_event_fires_once_per_task_in_time_order(store: Store) ->
     assert quiet.id not in [task_id for task_id, _ in ended]
 
 
+async def test_a_rule_that_does_not_block_rides_along_and_gives_the_task_its_plans(store: Store) -> None:
+    e = engine(store)
+    ended: list[tuple[str, float]] = []
+
+    async def listen(task: Task) -> None:
+        ended.append((task.id, e.now()))
+
+    e.on_task_end(listen)
+    plans = {"fail": Failure("x", after=5.0), "callback": CallbackPlan(copies=2)}
+    await e.add_rule(FaultRule("", "create", 1, key="k", fault=Fault(delay=0.5), **plans))
+    task, rule = await e.create(
+        e.gate("create", "k", accepted=True),
+        NewTask("p", "m", 5, "16:9", 7, make_id, callback_url="https://hooks.example.com/a"),
+    )
+    assert rule is not None and rule.fault == Fault(delay=0.5)
+    assert task.planned_failure == plans["fail"] and task.callback_plan == plans["callback"]
+    assert await e.find(task.id) == task  # stored with its plans
+    await e.advance(200)
+    assert ended == [(task.id, START + 5)]  # once, at the planned failure (not the natural end)
+    assert e.observe(task).status is TaskStatus.FAILED and await e.rules() == []
+
+
+async def test_forgetting_a_key_leaves_every_other_key_as_it_was(store: Store) -> None:
+    e = engine(store, rate_limit=5)
+    mine, theirs = await create(e, key="k"), await create(e, key="other")
+    await e.add_rule(FaultRule("", "get", 1, key="k", fault=Fault(503)))
+    await e.add_rule(FaultRule("", "get", 1, key="other", fault=Fault(503)))
+    assert await e.forget("k") == 1
+    with pytest.raises(TaskNotFound):
+        await e.find(mine.id)
+    assert await e.find(theirs.id) == theirs
+    assert [rule.key for rule in await e.rules()] == ["other"]
+    for _ in range(5):  # k's rate-limit window is new
+        await e.admit(e.gate("get", "k", accepted=True))
+
+
 async def test_forced_ends_show_at_once_and_a_finished_task_refuses_another(store: Store) -> None:
     e = engine(store)
     task = await create(e)
@@ -140,7 +179,7 @@ async def test_forced_ends_show_at_once_and_a_finished_task_refuses_another(stor
 async def test_tasks_belong_to_the_key_that_created_them(store: Store) -> None:
     e = engine(store)
     task = await create(e, key="alice")
-    assert await e.get(e.gate("get", "alice", True), task.id) == task
+    assert await e.get(e.gate("get", "alice", True), task.id) == (task, None)
     with pytest.raises(TaskForbidden):
         await e.get(e.gate("get", "bob", True), task.id)
     with pytest.raises(TaskNotFound):
@@ -186,12 +225,12 @@ async def test_balances_can_differ_by_provider_and_a_provider_not_named_is_unlim
 
 async def test_fault_rules_fire_for_their_operation_and_key_then_run_out(store: Store) -> None:
     e = engine(store)
-    await e.add_rule("create", 503, count=2, key="alice", retry_after=None)
+    await e.add_rule(FaultRule("", "create", 2, key="alice", fault=Fault(503)))
     await create(e, key="bob")
     for _ in range(2):
         with pytest.raises(FaultFired) as fired:
             await create(e, key="alice")
-        assert fired.value.rule.status == 503
+        assert fired.value.rule.fault == Fault(503)
     await create(e, key="alice")
     assert await e.rules() == [] and await e.count_tasks() == 2  # a fault creates nothing
 

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
 from mockserver.engine import Engine, starting_state
 from mockserver.engine.clock import Clock
-from mockserver.engine.faults import FaultRule, parse_status, take
+from mockserver.engine.faults import (
+    Fault,
+    FaultRule,
+    FaultSyntax,
+    chance,
+    parse_callback,
+    parse_failure,
+    parse_fault,
+    parse_status,
+    take,
+)
 from mockserver.engine.ids import Ids, fingerprint
 from mockserver.engine.limits import Window, hit
+from mockserver.engine.tasks import CallbackPlan, Failure, Task, TaskStatus
 from mockserver.engine.timers import Timer
 from mockserver.store.base import Store
 
@@ -69,12 +81,104 @@ async def test_advance_settles_before_each_step(store: Store) -> None:
 
 
 def test_a_rule_matches_its_operation_and_key_and_spends_one_use() -> None:
-    rules = [FaultRule("f1", "get", 503, 2, key="alice"), FaultRule("f2", "get", 500, 1)]
-    assert take(rules, "create", "alice") == (None, rules)
-    fired, rest = take(rules, "get", "alice")
-    assert fired == rules[0] and rest == [FaultRule("f1", "get", 503, 1, key="alice"), rules[1]]
-    fired, rest = take(rest, "get", "bob")
-    assert fired == rules[1] and rest == [FaultRule("f1", "get", 503, 1, key="alice")]
+    alice = FaultRule("f1", "get", 2, key="alice", fault=Fault(503))
+    anyone = FaultRule("f2", "get", 1, fault=Fault(500))
+    assert take([alice, anyone], "create", "alice", seed=0) == (None, [alice, anyone])
+    fired, rest = take([alice, anyone], "get", "alice", seed=0)
+    assert fired == replace(alice, matched=1) and rest == [replace(alice, remaining=1, matched=1), anyone]
+    fired, rest = take(rest, "get", "bob", seed=0)
+    assert fired == replace(anyone, matched=1) and rest == [replace(alice, remaining=1, matched=1)]
+
+
+def test_a_rule_with_a_probability_fires_by_draws_from_the_seed() -> None:
+    rule = FaultRule("f1", None, 1000, fault=Fault(503), probability=0.3)
+
+    def run(seed: int) -> list[bool]:
+        rules, fired = [rule], []
+        for _ in range(200):
+            hit, rules = take(rules, "get", None, seed)
+            fired.append(hit is not None)
+        assert rules[0].matched == 200 and rules[0].remaining == 1000 - sum(fired)
+        return fired
+
+    assert run(1) == run(1) and run(1) != run(2)
+    assert 40 <= sum(run(1)) <= 80  # about 30 %
+    assert [chance(5, "f1", n) for n in range(3)] == [chance(5, "f1", n) for n in range(3)]
+    assert all(0 <= chance(seed, "f1", 0) < 1 for seed in range(50))
+
+
+@pytest.mark.parametrize(
+    ("raw", "fault"),
+    [
+        ("503", Fault(503)),
+        (" 503 ", Fault(503)),
+        ("delay=1.5", Fault(delay=1.5)),
+        ("reset", Fault(drop="reset")),
+        ("lost", Fault(drop="lost")),
+        ("truncate", Fault(drop="truncate")),
+        ("503;delay=1", Fault(503, 1.0)),
+        ("delay=2;truncate", Fault(delay=2.0, drop="truncate")),
+        ("429;truncate", Fault(429, drop="truncate")),
+        ("delay=0.25;lost", Fault(delay=0.25, drop="lost")),
+    ],
+)
+def test_the_fault_grammar_reads_each_kind_and_combination(raw: str, fault: Fault) -> None:
+    assert parse_fault(raw) == fault
+    assert parse_fault(str(fault)) == fault  # what the journal and rule views show reads back
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        ";",
+        "teapot",
+        "5o3",
+        "503;504",
+        "delay=",
+        "delay=-1",
+        "delay=1e3",
+        "delay=61",
+        "503;reset",
+        "lost;503",
+        "reset;lost",
+        "²⁰³",
+        "delay=inf",
+        "delay=nan",
+    ],
+)
+def test_anything_else_is_refused_with_what_is_expected(raw: str) -> None:
+    with pytest.raises(FaultSyntax):
+        parse_fault(raw, max_delay=60)
+
+
+def test_failures_and_callback_plans_have_their_own_small_grammars() -> None:
+    assert parse_failure("service_error") == Failure("service_error")
+    assert parse_failure("service_error;after=0") == Failure("service_error", after=0.0)
+    assert parse_failure(" x ; after=12.5 ") == Failure("x", after=12.5)
+    assert parse_callback("drop") == CallbackPlan(drop=True)
+    assert parse_callback("duplicate;delay=30") == CallbackPlan(copies=2, delay=30.0)
+    for bad in ("", ";after=1", "x;after=soon", "x;delay=1"):
+        with pytest.raises(FaultSyntax):
+            parse_failure(bad)
+    for bad in ("twice", "drop;duplicate", "drop;delay=1", "delay=-1"):
+        with pytest.raises(FaultSyntax):
+            parse_callback(bad)
+
+
+def test_a_planned_failure_after_seconds_moves_the_end_and_shows_the_progress_then() -> None:
+    task = Task(
+        id="t", number=1, provider="p", owner="o", model="m", created_at=100.0, queue_seconds=2.0,
+        run_seconds=77.0, duration=5, aspect_ratio="16:9", credits=7, media_token="m",
+        planned_failure=Failure("x", after=0.0),
+    )  # fmt: skip
+    at_once = task.observe(100.0)
+    assert task.planned_end == 100.0 and at_once.status is TaskStatus.FAILED and at_once.progress == 0
+    later = replace(task, planned_failure=Failure("x", after=41.0))
+    assert later.planned_end == 141.0 and later.observe(140.9).status is TaskStatus.RUNNING
+    assert 0 < later.observe(141.0).progress < 99
+    never = replace(task, planned_failure=Failure("x", after=10_000.0))
+    assert never.planned_end == task.natural_end == 179.0
 
 
 @pytest.mark.parametrize(

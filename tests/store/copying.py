@@ -10,7 +10,7 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Delivery
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import Admission, Gate, Insert
-from mockserver.engine.journal import JournalEntry
+from mockserver.engine.journal import JournalEntry, JournalQuery
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
 from mockserver.store import codec
@@ -55,6 +55,9 @@ class CopyingStore:
 
     async def beat(self) -> None:
         await self._inner.beat()
+
+    async def forget(self, key: str) -> int:
+        return await self._inner.forget(key)
 
     async def reset(self, clock: ClockState) -> None:
         await self._inner.reset(codec.decode_clock(codec.encode_clock(clock)))
@@ -116,10 +119,8 @@ class CopyingStore:
     async def record(self, entry: JournalEntry) -> None:
         await self._inner.record(codec.decode_entry(codec.encode_entry(entry)))
 
-    async def journal(self, provider: str | None, operation: str | None) -> list[JournalEntry]:
-        return [
-            codec.decode_entry(codec.encode_entry(e)) for e in await self._inner.journal(provider, operation)
-        ]
+    async def journal(self, query: JournalQuery) -> list[JournalEntry]:
+        return [codec.decode_entry(codec.encode_entry(e)) for e in await self._inner.journal(query)]
 
     async def put_delivery(self, delivery: Delivery, timers: Sequence[Timer]) -> None:
         await self._inner.put_delivery(_delivery(delivery), _timers(timers))  # type: ignore[arg-type]

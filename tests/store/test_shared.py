@@ -67,7 +67,7 @@ async def test_a_stale_clock_gets_the_stored_one_and_nothing_is_done(pair: Calla
     assert await store.save_clock(CLOCK) == CLOCK  # the same version does not replace it
     moved = ClockState("manual", 1.0, 180.0, 0.0, version=2)
     assert await store.save_clock(moved) == moved
-    stale = Gate("getTaskDetail", "sha256:k", True, 1, 100.0, clock_version=1)
+    stale = Gate("getTaskDetail", "sha256:k", True, 1, 100.0, clock_version=1, seed=0)
     admission, task = await store.read_task(stale, "task-1")
     assert admission.clock == moved and task is None
     fresh = stale._replace(now=180.0, clock_version=2)

@@ -1,0 +1,88 @@
+"""Journal entries as the web layer records them: what was asked (method, path, query, headers
+with the key as its fingerprint and other secrets redacted, the body capped) and what was
+answered (status, time taken, the fault applied, the task concerned, Retry-After); and the
+request log line.
+
+Web layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from starlette.types import Scope
+
+from mockserver.engine.faults import Fault
+from mockserver.engine.ids import fingerprint
+from mockserver.engine.journal import JournalEntry
+
+if TYPE_CHECKING:
+    from mockserver.fake import Fake
+
+REDACTED = "[redacted]"
+SECRETS = frozenset({b"x-mock-token", b"cookie", b"proxy-authorization"})
+logger = logging.getLogger("mockserver.requests")
+
+
+def shown_headers(raw: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """The headers as sent, but never a secret: the bearer key as its fingerprint."""
+    shown = []
+    for name, value in raw:
+        text = value.decode("latin-1")
+        if name == b"authorization":
+            scheme, _, token = text.partition(" ")
+            text = (
+                f"{scheme} {fingerprint(token.strip())}" if scheme.lower() == "bearer" and token else REDACTED
+            )
+        elif name in SECRETS:
+            text = REDACTED
+        shown.append((name.decode("latin-1"), text))
+    return tuple(shown)
+
+
+async def journal(
+    fake: Fake,
+    scope: Scope,
+    api: str,
+    operation: str | None,
+    key: str | None,
+    status: int | None,
+    *,
+    started: float,
+    arrived: float,
+    fault: Fault | None = None,
+    task: tuple[str, str] | None = None,
+    retry_after: int | None = None,
+    body: bytes = b"",
+) -> None:
+    """Journal a provider or file request, and log it when request logging is on. `started`
+    is when it arrived (`time.perf_counter()`), `arrived` the fake time then; the time taken
+    counts a fault's delay, which comes after this."""
+    cap = fake.settings.journal_body_bytes
+    taken = time.perf_counter() - started
+    elapsed = (taken + (fault.delay if fault is not None else 0.0)) * 1000
+    entry = JournalEntry(
+        0,
+        arrived,
+        time.time() - taken,
+        scope["method"],
+        scope["path"],
+        scope["query_string"].decode("latin-1"),
+        api,
+        operation,
+        fingerprint(key),
+        status,
+        round(elapsed, 3),
+        None if fault is None else str(fault),
+        task[0] if task else None,
+        task[1] if task else None,
+        retry_after,
+        shown_headers(scope["headers"]),
+        body[:cap].decode("utf-8", "replace"),
+        len(body),
+    )
+    await fake.engine.record(entry)
+    if fake.settings.log_requests:
+        logger.info("%s %s %s.%s %s %.1fms", scope["method"], scope["path"], api, operation, status, elapsed)
