@@ -1,25 +1,27 @@
 """In-process httpx transports for the fake: an async one (httpx.ASGITransport's) and a sync one
-that runs the app on an event loop in a background thread (an anyio blocking portal), so sync
+that runs the app on an event loop in a background (daemon) thread, so sync
 code such as `httpx.Client` or the reference client's sync clients reach the fake with no socket.
 
 Both turn a connection fault (`web/faults.py`: there is no connection to drop in-process) into
 the error httpx raises when a server drops one: a reset is a `ReadError` (connection reset by
 peer), a lost or truncated answer a `RemoteProtocolError`.
 
-App layer helper; the only state is the portal, closed by `close()`.
+App layer helper; the only state is the sync transport's loop thread, stopped by `close()`.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from typing import Any
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
-import anyio.from_thread
 import httpx
-from anyio.from_thread import BlockingPortal
 
 from mockserver.engine.faults import RESET
 from mockserver.web.faults import ConnectionDropped
+
+T = TypeVar("T")
 
 
 def dropped(error: ConnectionDropped, request: httpx.Request) -> httpx.TransportError:
@@ -42,10 +44,20 @@ class AsyncASGITransport(httpx.ASGITransport):
 
 
 class SyncASGITransport(httpx.BaseTransport):
+    """Runs the app on its own event loop in a daemon thread, started at the first request.
+
+    A daemon thread, not an anyio blocking portal: a portal left open (a module-level client
+    nobody closes) is finalised at interpreter exit and waits forever for a loop that is gone.
+    """
+
     def __init__(self, app: Any) -> None:
         self._inner = AsyncASGITransport(app=app)
-        self._portal_cm: AbstractContextManager[BlockingPortal] = anyio.from_thread.start_blocking_portal()
-        self.portal = self._portal_cm.__enter__()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def call(self, function: Callable[..., Awaitable[T]], *args: Any) -> T:
+        """Run `function(*args)` on the app's loop and wait for its result."""
+        return asyncio.run_coroutine_threadsafe(_await(function, *args), self._running()).result()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         content = request.read()
@@ -59,13 +71,38 @@ class SyncASGITransport(httpx.BaseTransport):
             return response.status_code, response.headers.raw, body
 
         try:
-            status, headers, body = self.portal.call(call)
+            status, headers, body = self.call(call)
         except httpx.TransportError as error:
             error.request = request  # the caller's request, not the inner copy
             raise
         return httpx.Response(status, headers=headers, content=body, request=request)
 
     def close(self) -> None:
-        if self._portal_cm is not None:
-            self._portal_cm.__exit__(None, None, None)
-            self._portal_cm = None  # type: ignore[assignment]
+        with self._lock:
+            loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
+
+    def _running(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=_serve, args=(self._loop,), name="video-mock-in-process", daemon=True
+                ).start()
+            return self._loop
+
+
+async def _await(function: Callable[..., Awaitable[T]], *args: Any) -> T:
+    return await function(*args)
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    """The loop thread: run until `close()`, then cancel what is left and close the loop."""
+    asyncio.set_event_loop(loop)
+    loop.run_forever()
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()

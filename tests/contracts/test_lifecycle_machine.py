@@ -159,7 +159,7 @@ class Lifecycle(RuleBasedStateMachine):
         if hasattr(self, "app"):
             engine = state_of(self.app).engine
             for provider, spent in self.spent.items():
-                balance = self.transport.portal.call(engine.balance, fingerprint(KEY), provider)
+                balance = self.transport.call(engine.balance, fingerprint(KEY), provider)
                 assert balance == CREDITS[provider] - spent
 
     @invariant()

@@ -124,7 +124,7 @@ def test_no_input_gets_a_server_error_in_process(
         json.loads(response.content)
 
 
-# One app on one event loop for every example (SyncASGITransport runs it in a portal thread).
+# One app on one event loop for every example (SyncASGITransport runs it in a daemon thread).
 HTTP = httpx.Client(transport=SyncASGITransport(make_app()), base_url="http://127.0.0.1:8000")
 
 
