@@ -7,7 +7,33 @@ Engine layer. Stores keep it bounded, so a long load run cannot grow memory with
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any, NamedTuple, cast
+
+from mockserver.engine.ids import fingerprint
+
+REDACTED = "[redacted]"
+SECRETS = frozenset({"x-mock-token", "cookie", "proxy-authorization"})
+# Headers as a request sent them (bytes, kept as they came: redacting waits until they are
+# shown or leave the process), or as shown (text, redacted).
+Headers = Sequence[tuple[bytes, bytes]] | Sequence[tuple[str, str]]
+
+
+def shown_headers(headers: Headers) -> list[tuple[str, str]]:
+    """Headers never show a secret: the bearer key as its fingerprint, other secrets redacted."""
+    if not headers or isinstance(headers[0][0], str):
+        return [(str(name), str(value)) for name, value in headers]  # shown already
+    shown = []
+    for raw_name, raw_value in cast(Sequence[tuple[bytes, bytes]], headers):
+        name, text = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        if name == "authorization":
+            scheme, _, token = text.partition(" ")
+            bearer = scheme.lower() == "bearer" and token
+            text = f"{scheme} {fingerprint(token.strip())}" if bearer else REDACTED
+        elif name in SECRETS:
+            text = REDACTED
+        shown.append((name, text))
+    return shown
 
 
 class JournalEntry(NamedTuple):  # a tuple: cheap to make on every request
@@ -26,13 +52,13 @@ class JournalEntry(NamedTuple):  # a tuple: cheap to make on every request
     task: str | None  # the task the request created or read
     task_status: str | None  # that task's neutral status, as answered
     retry_after: int | None  # the Retry-After answered
-    headers: tuple[tuple[str, str], ...]  # as sent, the key as its fingerprint, secrets redacted
+    headers: Headers  # as sent: `shown_headers` redacts them
     body: str  # as sent, capped (body_bytes says how long it was)
     body_bytes: int
 
     def to_dict(self) -> dict[str, Any]:
         view = self._asdict()
-        view["headers"] = [list(pair) for pair in self.headers]
+        view["headers"] = [list(pair) for pair in shown_headers(self.headers)]
         return view
 
 

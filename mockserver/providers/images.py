@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
 import re
 from pathlib import PurePosixPath
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -36,6 +37,11 @@ def judge(url: str) -> ImageProblem | None:
     """The problem a worker would meet with this image, if any; None when it would load."""
     if url[:5].lower() == "data:":
         return _judge_data(url)
+    return _judge_url(url)
+
+
+@functools.lru_cache(maxsize=1024)  # creates repeat their image URLs (never data: URIs, up to 10 MB)
+def _judge_url(url: str) -> ImageProblem | None:
     try:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()

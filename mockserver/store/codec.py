@@ -68,12 +68,12 @@ def decode_rule(data: bytes | str) -> FaultRule:
 
 
 def encode_entry(entry: JournalEntry) -> bytes:
-    return orjson.dumps(entry._asdict())
+    return orjson.dumps(entry.to_dict())  # headers redacted before they leave the process
 
 
 def decode_entry(data: bytes | str) -> JournalEntry:
     fields = orjson.loads(data)
-    fields["headers"] = tuple(tuple(pair) for pair in fields["headers"])
+    fields["headers"] = [(name, value) for name, value in fields["headers"]]
     return JournalEntry(**fields)
 
 

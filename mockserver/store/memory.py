@@ -203,7 +203,7 @@ class MemoryStore:
 
     async def record(self, entry: JournalEntry) -> None:
         self._journal_seq += 1
-        self._journal.append(entry._replace(seq=self._journal_seq))
+        self._journal.append(JournalEntry(self._journal_seq, *entry[1:]))
 
     async def journal(self, query: JournalQuery) -> list[JournalEntry]:
         return [entry for entry in self._journal if query.matches(entry)]

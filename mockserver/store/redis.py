@@ -131,7 +131,7 @@ class RedisStore:
         await self._conn().set(self._key(f"alive:{self._node}"), b"1", px=int(self._lifetime_ms))
 
     async def reset(self, clock: ClockState) -> None:
-        self._pending.clear()
+        await self._drain()  # entries on their way must land before the reset, not after it
         await self._run("RESET", clock.version, codec.encode_clock(clock))
 
     async def forget(self, key: str) -> int:

@@ -7,6 +7,7 @@ Web layer.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import MutableMapping
 from typing import Any
@@ -45,10 +46,11 @@ def known_hosts(settings: Settings) -> frozenset[str]:
 
 def reached_by(scope: MutableMapping[str, Any], name: str, known: frozenset[str]) -> bool:
     """Is `name` one this request may use: a known name, or the address its connection reached?"""
-    if name in known:
-        return True
-    server = scope.get("server")
-    return server is not None and name == str(server[0]).lower()
+    return _reached(name, scope.get("server"), known)
+
+
+def _reached(name: str, server: Any, known: frozenset[str]) -> bool:
+    return name in known or (server is not None and name == str(server[0]).lower())
 
 
 def base_url(
@@ -58,8 +60,16 @@ def base_url(
     a name the fake is reached by, else the address the connection reached."""
     if settings.public_url:
         return settings.public_url.rstrip("/")
-    if host_header and reached_by(scope, host_name(host_header), known):
-        return f"{scope['scheme']}://{host_header.strip()}"
-    server = scope.get("server") or ("127.0.0.1", 80)
+    server = scope.get("server")
+    return _base_url(scope["scheme"], host_header, None if server is None else tuple(server), known)
+
+
+@functools.lru_cache(maxsize=256)  # the same few (scheme, Host, address) on every request
+def _base_url(
+    scheme: str, host_header: str | None, server: tuple[Any, ...] | None, known: frozenset[str]
+) -> str:
+    if host_header and _reached(host_name(host_header), server, known):
+        return f"{scheme}://{host_header.strip()}"
+    server = server or ("127.0.0.1", 80)
     host = f"[{server[0]}]" if ":" in str(server[0]) else str(server[0])
-    return f"{scope['scheme']}://{host}:{server[1]}" if server[1] else f"{scope['scheme']}://{host}"
+    return f"{scheme}://{host}:{server[1]}" if server[1] else f"{scheme}://{host}"

@@ -1,5 +1,5 @@
 """Journal entries as the web layer records them: what was asked (method, path, query, headers
-with the key as its fingerprint and other secrets redacted, the body capped) and what was
+as sent, redacted when shown, the body capped) and what was
 answered (status, time taken, the fault applied, the task concerned, Retry-After); and the
 request log line.
 
@@ -21,25 +21,7 @@ from mockserver.engine.journal import JournalEntry
 if TYPE_CHECKING:
     from mockserver.fake import Fake
 
-REDACTED = "[redacted]"
-SECRETS = frozenset({b"x-mock-token", b"cookie", b"proxy-authorization"})
 logger = logging.getLogger("mockserver.requests")
-
-
-def shown_headers(raw: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
-    """The headers as sent, but never a secret: the bearer key as its fingerprint."""
-    shown = []
-    for name, value in raw:
-        text = value.decode("latin-1")
-        if name == b"authorization":
-            scheme, _, token = text.partition(" ")
-            text = (
-                f"{scheme} {fingerprint(token.strip())}" if scheme.lower() == "bearer" and token else REDACTED
-            )
-        elif name in SECRETS:
-            text = REDACTED
-        shown.append((name.decode("latin-1"), text))
-    return tuple(shown)
 
 
 async def journal(
@@ -79,8 +61,8 @@ async def journal(
         task[0] if task else None,
         task[1] if task else None,
         retry_after,
-        shown_headers(scope["headers"]),
-        body[:cap].decode("utf-8", "replace"),
+        scope["headers"],
+        body[:cap].decode("utf-8", "replace") if body else "",
         len(body),
     )
     await fake.engine.record(entry)

@@ -18,7 +18,7 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mockserver.engine import Engine, Failure, FaultFired, NewTask, Task
+from mockserver.engine import Engine, Failure, FaultFired, NewTask, Snapshot, Task
 from mockserver.engine.faults import LOST, RESET, Fault, FaultRule, FaultSyntax, parse_callback, parse_failure
 from mockserver.engine.gate import Gate
 from mockserver.engine.ids import fingerprint
@@ -116,11 +116,17 @@ class Call:
     callback: CallbackPlan | None = None  # its callback chaos (X-Mock-Callback, [mock:callback=...])
     fault: Fault | None = None  # the fault this request meets (the header, a directive, or a rule)
     task: Task | None = None  # the task it created or read
+    snapshot: Snapshot | None = None  # that task as answered (`observe`)
     admitted: bool = False  # the gate has been passed
 
     @property
     def engine(self) -> Engine:
         return self.fake.engine
+
+    def observe(self, task: Task) -> Snapshot:
+        """The task as this request answers it (the journal shows the same, without a second look)."""
+        self.snapshot = self.fake.engine.observe(task)
+        return self.snapshot
 
     @property
     def settings(self) -> Settings:
@@ -194,8 +200,10 @@ class Endpoint:
             response = self._error(call, error)
         fault = call.fault
         if self.api.journaled:
-            task = call.task
-            shown = (task.id, fake.engine.observe(task).status.value) if task is not None else None
+            task, snapshot = call.task, call.snapshot
+            if task is not None and snapshot is None:
+                snapshot = fake.engine.observe(task)
+            shown = (task.id, snapshot.status.value) if task is not None and snapshot is not None else None
             sent = (
                 None if response is None or (fault is not None and fault.drop in (RESET, LOST)) else response
             )

@@ -32,4 +32,4 @@ async def create_generation(call: Call) -> Response:
 
 async def get_generation(call: Call) -> Response:
     task = await call.read(call.params["generation_id"])
-    return json_response(wire.render_generation(task, call.engine.observe(task), call.base_url))
+    return json_response(wire.render_generation(task, call.observe(task), call.base_url))

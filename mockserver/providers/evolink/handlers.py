@@ -46,4 +46,4 @@ async def create_video_generation(call: Call) -> Response:
 
 async def get_task_detail(call: Call) -> Response:
     task = await call.read(call.params["task_id"])
-    return json_response(wire.render_task(task, call.engine.observe(task), call.base_url))
+    return json_response(wire.render_task(task, call.observe(task), call.base_url))
