@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.responses import FileResponse, Response
 
 from mockserver.control import FILES
+from mockserver.control.index import get_health, get_index, get_root  # noqa: F401  (served from here)
 from mockserver.control.views import clock_view, rule_view, task_view
 from mockserver.engine import Failure, Task, TaskAlreadyFinished, TaskNotFound, TaskStatus
 from mockserver.engine.ids import fingerprint
