@@ -83,7 +83,7 @@ def _environment_help() -> str:
 
 def _default(value: object) -> str:
     if isinstance(value, tuple):
-        return ",".join(f"{v:.15g}" if isinstance(v, float) else str(v) for v in value) or "\"\""
+        return ",".join(f"{v:.15g}" if isinstance(v, float) else str(v) for v in value) or '""'
     if isinstance(value, float):
         return f"{value:.15g}"
     return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
