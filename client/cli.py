@@ -1,12 +1,13 @@
 """`videogen`: generate a video from an image and a prompt, show progress, download it.
 
-Client layer. On a terminal the progress is a live bar (status, percent, ETA); otherwise one
-line per change, so CI logs show it too. Exit codes: 0 done, 1 the task failed, 3 the API
-refused, 4 the deadline passed.
+Client layer. On a terminal the progress is a live bar (status, bar, percent, ETA); otherwise
+one line per change, so CI logs show it too. Errors go to stderr. Exit codes: 0 done, 1 the
+task failed, 2 a usage error, 3 the API refused, 4 the deadline passed.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from client._exceptions import (
     APIConnectionError,
@@ -29,7 +30,11 @@ from client._providers import PROVIDERS
 from client._sync import SyncClient
 from client.types import VideoRequest, VideoTask
 
-EXIT_FAILED, EXIT_API, EXIT_TIMEOUT = 1, 3, 4
+EXIT_FAILED, EXIT_USAGE, EXIT_API, EXIT_TIMEOUT = 1, 2, 3, 4
+EXIT_CODES = f"""\b
+Exit codes: 0 saved; {EXIT_FAILED} the task failed; {EXIT_USAGE} a usage error (options, image,
+API key); {EXIT_API} the API refused or could not be reached; {EXIT_TIMEOUT} the task did not
+finish within --timeout."""
 DEFAULT_PROVIDER = "evolink"  # the one that reports progress and an ETA, so the bar moves
 # Help text from the registry, so that a new provider shows up without editing the options.
 KEY_VARIABLES = " / ".join(f"${api.env_key}" for api in PROVIDERS.values())
@@ -45,6 +50,7 @@ class Reporter:
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
+            TaskProgressColumn(),
             TextColumn("{task.fields[eta]}"),
             TimeElapsedColumn(),
             console=console,
@@ -86,7 +92,10 @@ def _default_output(task: VideoTask) -> Path:
     return Path(re.sub(r"[^A-Za-z0-9_.-]+", "_", task.id.split(":")[0]) + ".mp4")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"], "show_default": True}, epilog=EXIT_CODES
+)
+@click.version_option(package_name="videogen-mock", prog_name="videogen")
 @click.option("--provider", type=click.Choice(list(PROVIDERS)), default=DEFAULT_PROVIDER)
 @click.option("--prompt", required=True, help="What the video should show.")
 @click.option(
@@ -129,6 +138,9 @@ def main(
 ) -> None:
     """Generate a video from IMAGE and PROMPT with Kling O1, then download it."""
     console = Console(highlight=False, soft_wrap=True)  # log lines stay whole when piped
+    errors = Console(highlight=False, soft_wrap=True, stderr=True)
+    if not (api_key or os.environ.get(PROVIDERS[provider].env_key)):
+        raise click.UsageError(f"no API key: pass --api-key or set ${PROVIDERS[provider].env_key}")
     started = time.monotonic()
     try:
         with _client(provider, api_key, base_url, interval) as videos:
@@ -149,13 +161,13 @@ def main(
             target = output or _default_output(task)
             videos.download(task, target)
     except TaskFailedError as error:
-        console.print(f"[red]failed[/red]: {error.code}: {error.message}")
+        errors.print(f"[red]failed[/red]: {error.code}: {error.message}")
         sys.exit(EXIT_FAILED)
     except WaitTimeoutError as error:
-        console.print(f"[red]timed out[/red]: {error}")
+        errors.print(f"[red]timed out[/red]: {error}")
         sys.exit(EXIT_TIMEOUT)
     except (APIStatusError, APIConnectionError) as error:
-        console.print(f"[red]API error[/red]: {error}")
+        errors.print(f"[red]API error[/red]: {error}")
         sys.exit(EXIT_API)
     except (InvalidImageError, ValueError, VideoGenError) as error:
         raise click.UsageError(str(error)) from None

@@ -15,6 +15,7 @@ from contracts.target import Target
 from mockserver.providers import Provider
 
 TARGET = Target.from_env()
+LIFECYCLE_TESTS: dict[str, str] = {}  # the stateful tests' class names, to their provider (for reports)
 
 
 def _operations_test(provider: Provider) -> Any:
@@ -32,4 +33,6 @@ for _provider in TARGET.providers:
     _name = _provider.slug.replace("-", "_")
     globals()[f"test_{_name}_operations"] = _operations_test(_provider)
     if TARGET.stateful:
-        globals()[f"Test{_name.title().replace('_', '')}Lifecycle"] = TARGET.state_machine(_provider).TestCase
+        _class = f"Test{_name.title().replace('_', '')}Lifecycle"
+        globals()[_class] = TARGET.state_machine(_provider).TestCase
+        LIFECYCLE_TESTS[_class] = _provider.slug

@@ -8,22 +8,23 @@ flag overrides; workers receive their settings as those variables.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import logging
 import os
 import secrets
-import sys
+import socket
+import textwrap
 from collections.abc import Mapping
 from typing import Any
 
 import click
-import uvicorn
 from uvicorn.supervisors import Multiprocess
 
-from mockserver import server
+from mockserver import logs, server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
-from mockserver.settings import Settings, parse_credits
+from mockserver.settings import ENV_PREFIX, Settings, parse_credits
 from mockserver.web.asgi import MockApp
 from mockserver.web.hosts import is_loopback
 
@@ -33,16 +34,65 @@ WORKER_APP = "mockserver.cli:worker_app"
 NEEDS_SHARED_STORE = (
     "--workers {} needs a shared store: run redis-server and add --store redis://127.0.0.1:6379/0"
 )
-LOG_FORMAT = "%(asctime)s %(message)s"
+# Settings the flags below set (log_requests through --log-level); the others are read from
+# the environment only, and the help lists them.
+FLAG_FIELDS = frozenset(
+    {
+        "host",
+        "port",
+        "speed",
+        "clock",
+        "seed",
+        "keys",
+        "accept_any_key",
+        "credits",
+        "aimlapi_usd_per_second",
+        "rate_limit",
+        "evolink_errors",
+        "allow_callback_hosts",
+        "allow_hosts",
+        "control_token",
+        "store",
+        "workers",
+        "log_requests",
+        "log_format",
+    }
+)
+flag = functools.partial(click.option, show_envvar=True)
 
 
 def _env(name: str) -> str:
     return ENV + name.upper()
 
 
+def _environment_help() -> str:
+    """The help's epilog: the variables that have no flag, with their defaults."""
+    settings = [
+        f"{ENV_PREFIX}{f.name.upper()}={_default(f.default)}"
+        for f in dataclasses.fields(Settings)
+        if f.name not in FLAG_FIELDS
+    ]
+    listed = textwrap.fill(", ".join(settings), width=78, initial_indent="  ", subsequent_indent="  ")
+    return (
+        "\b\nEvery flag is also read from the variable shown beside it (the flag wins). These "
+        "settings\nhave no flag, only a variable (default shown; README.md, Configuration, "
+        f"says what each does):\n{listed}\n\n\b\nThe control plane is at /__mock/ (an "
+        "index at / and /__mock/, readiness at GET /__mock/health)."
+    )
+
+
+def _default(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(f"{v:.15g}" if isinstance(v, float) else str(v) for v in value) or '""'
+    if isinstance(value, float):
+        return f"{value:.15g}"
+    return "none" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def banner(settings: Settings, seed: int) -> str:
-    base = f"http://{_url_host(settings.host)}:{settings.port}"
+    base = base_url(settings)
     key = settings.keys[0] if settings.keys else "any-non-empty-key"
+    keys = ", ".join(settings.keys) if settings.keys else "none listed"
     clock = (
         "manual (advance with POST /__mock/clock/advance)"
         if settings.clock == "manual"
@@ -53,8 +103,9 @@ def banner(settings: Settings, seed: int) -> str:
         f"  aimlapi  base URL  {base}              (POST/GET /v2/video/generations)",
         f"  evolink  base URL  {base}              (POST /v1/videos/generations, GET /v1/tasks/{{id}})",
         f"  evolink  mirror    {base}/apiv1        (the seed document's base URL form)",
-        f"  control plane      {base}/__mock/      (reset, clock, tasks, faults, requests, callbacks)",
-        f"  API key            {key}"
+        f"  control plane      {base}/__mock/      (index, health, reset, clock, tasks, faults, requests, "
+        "callbacks)",
+        f"  API keys           {keys}"
         + ("  (any non-empty key is accepted)" if settings.accept_any_key else ""),
         f"  clock {clock}; seed {seed}; credits per key {_balances(settings)}; rate limit "
         f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}; "
@@ -90,6 +141,15 @@ def banner(settings: Settings, seed: int) -> str:
     return "\n".join(lines)
 
 
+def base_url(settings: Settings) -> str:
+    return f"http://{_url_host(settings.host)}:{settings.port}"
+
+
+def ready_line(settings: Settings) -> str:
+    """What the command prints once it serves (scripts may wait for it, or poll the health)."""
+    return f"mockserver: ready on {base_url(settings)} (health: {base_url(settings)}/__mock/health)"
+
+
 def _credits(raw: str | None) -> float | dict[str, float] | None:
     try:
         return None if raw is None else parse_credits(raw)
@@ -120,17 +180,21 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
-@click.option("--host", default="127.0.0.1", envvar=_env("host"), help="Address to bind.")
-@click.option("--port", default=8000, type=click.IntRange(0, 65535), envvar=_env("port"))
-@click.option(
+@click.command(
+    context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
+    epilog=_environment_help(),
+)
+@click.version_option(package_name="videogen-mock", prog_name="mockserver")
+@flag("--host", default="127.0.0.1", envvar=_env("host"), help="Address to bind.")
+@flag("--port", default=8000, type=click.IntRange(0, 65535), envvar=_env("port"))
+@flag(
     "--speed",
     default=1.0,
     type=click.FloatRange(min=0, min_open=True),
     envvar=_env("speed"),
     help="Fake time runs FACTOR times faster than real time.",
 )
-@click.option(
+@flag(
     "--clock",
     "clock",
     default="real",
@@ -138,26 +202,26 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     envvar=_env("clock"),
     help="manual: time moves only via POST /__mock/clock/advance.",
 )
-@click.option(
+@flag(
     "--seed",
     default=None,
     type=int,
     envvar=_env("seed"),
     help="Seed for ids; the same seed gives the same ids (random if absent).",
 )
-@click.option(
+@flag(
     "--keys",
     multiple=True,
     envvar=_env("keys"),
     help="Accepted API keys, comma-separated or repeated [default: mock-key].",
 )
-@click.option(
+@flag(
     "--accept-any-key",
     is_flag=True,
     envvar=_env("accept_any_key"),
     help="Accept any non-empty bearer key (drop-in use).",
 )
-@click.option(
+@flag(
     "--credits",
     default=None,
     envvar=_env("credits"),
@@ -165,65 +229,73 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     "evolink=N,aimlapi=M (EvoLink: 7 per 5 s video; AI/ML API: 2,000,000 per USD) "
     "[default: unlimited].",
 )
-@click.option(
+@flag(
     "--aimlapi-usd-per-second",
     default=0.112,
     type=click.FloatRange(min=0),
     envvar=_env("aimlapi_usd_per_second"),
     help="The AI/ML API model's price; its credits_used is this x seconds x 2,000,000.",
 )
-@click.option(
+@flag(
     "--rate-limit",
     default=0,
     type=click.IntRange(min=0),
     envvar=_env("rate_limit"),
     help="Requests per minute per key; 0 means none.",
 )
-@click.option(
+@flag(
     "--evolink-errors",
     default="seed",
     type=click.Choice(["seed", "current"]),
     envvar=_env("evolink_errors"),
     help="seed: integer error codes; current: string codes.",
 )
-@click.option(
+@flag(
     "--allow-callback-host",
     "allow_callback_hosts",
     multiple=True,
     envvar=_env("allow_callback_hosts"),
     help="Let callbacks reach this host, plain http included (repeatable).",
 )
-@click.option(
+@flag(
     "--allow-host",
     "allow_hosts",
     multiple=True,
     envvar=_env("allow_hosts"),
     help="Another name the fake is reached by (control plane, result links), e.g. a proxy's (repeatable).",
 )
-@click.option(
+@flag(
     "--control-token",
     default=None,
     envvar=_env("control_token"),
     help="X-Mock-Token the control plane takes [default: none on loopback, generated otherwise].",
 )
-@click.option(
+@flag(
     "--store",
     default="memory",
     envvar=_env("store"),
     help="memory (this process only) or redis://host:port/db, shared by every process using it.",
 )
-@click.option(
+@flag(
     "--workers",
     default=1,
     type=click.IntRange(min=1),
     envvar=_env("workers"),
     help="Server processes on one port; above 1 needs --store redis://...",
 )
-@click.option(
+@flag(
     "--log-level",
     default="info",
     type=click.Choice(["debug", "info", "warning", "error"]),
     envvar=_env("log_level"),
+    help="info logs one line per request (on stderr, like every log line).",
+)
+@flag(
+    "--log-format",
+    default="text",
+    type=click.Choice(logs.FORMATS),
+    envvar=_env("log_format"),
+    help="json: one JSON object per log line (time, level, logger, message, fields).",
 )
 def main(
     host: str,
@@ -243,6 +315,7 @@ def main(
     store: str,
     workers: int,
     log_level: str,
+    log_format: str,
 ) -> None:
     """Run the fake of both video APIs on HOST:PORT."""
     options: dict[str, Any] = {
@@ -259,6 +332,7 @@ def main(
         "allow_callback_hosts": _split(allow_callback_hosts),
         "allow_hosts": _split(allow_hosts),
         "log_requests": log_level in ("debug", "info"),
+        "log_format": log_format,
         "store": store,
         "workers": workers,
     }
@@ -274,21 +348,35 @@ def main(
         raise click.ClickException(NEEDS_SHARED_STORE.format(workers))
     # Decided once here, so the banner and the app (and every worker) agree on it.
     settings = dataclasses.replace(settings, control_token=control_token_of(settings))
-    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT, stream=sys.stdout)
+    logs.configure(log_level.upper(), settings.log_format)
     server.raise_file_limit(settings.max_connections)
-    if workers == 1:
+    try:
+        sock = server.bind(settings.host, settings.port)
+    except OSError as error:
+        where = f"{_url_host(settings.host)}:{settings.port}"
+        raise click.ClickException(f"cannot listen on {where}: {error.strerror or error}") from None
+    settings = dataclasses.replace(settings, port=sock.getsockname()[1])  # --port 0: the one given
+    with sock:
+        _serve(settings, sock)
+
+
+def _serve(settings: Settings, sock: socket.socket) -> None:
+    """Print the banner, serve on the bound socket, and say when it is ready."""
+    if settings.workers == 1:
         app = create_app(settings)
         _tune_gc()
         click.echo(banner(settings, app.state.mock.engine.seed))
-        uvicorn.Server(server.config(app, settings)).run()
+        ready = functools.partial(click.echo, ready_line(settings))
+        server.Server(server.config(app, settings), on_ready=ready).run(sockets=[sock])
         return
     # Every worker builds its own app from these variables; one seed for all of them.
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
     settings = dataclasses.replace(settings, seed=seed)
     os.environ.update(settings.to_env())
     click.echo(banner(settings, seed))
-    config = server.config(WORKER_APP, settings, factory=True, workers=workers)
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    config = server.config(WORKER_APP, settings, factory=True, workers=settings.workers)
+    click.echo(ready_line(settings))  # the socket listens: connections wait for the first worker
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def _tune_gc() -> None:
@@ -302,9 +390,7 @@ def _tune_gc() -> None:
 def worker_app() -> MockApp:
     """The app of one worker process (`--workers`), from the `MOCKSERVER_*` variables."""
     settings = Settings.from_env()
-    logging.basicConfig(
-        level=logging.INFO if settings.log_requests else logging.WARNING, format=LOG_FORMAT, stream=sys.stdout
-    )
+    logs.configure(logging.INFO if settings.log_requests else logging.WARNING, settings.log_format)
     app = create_app(settings)
     _tune_gc()
     return app

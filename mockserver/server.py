@@ -13,6 +13,7 @@ import logging
 import resource
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from mockserver.web.faults import ABORT
 logger = logging.getLogger("mockserver.server")
 LIMITS_ATTRIBUTE = "mock_limits"  # where the limits ride on uvicorn's Config (workers get a copy)
 FILE_DESCRIPTOR_MARGIN = 256  # descriptors beyond the connection cap: the listener, callbacks, files
+BACKLOG = 2048  # uvicorn's default
 
 
 @dataclass(frozen=True)
@@ -153,15 +155,47 @@ def raise_file_limit(connections: int) -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
 
 
+def bind(host: str, port: int, backlog: int = BACKLOG) -> socket.socket:
+    """A listening socket on host:port (port 0: a free one), as uvicorn would bind it. Bound
+    before anything is printed, so a port clash is one error and the banner names the real
+    port; listening at once, so connections made as soon as the banner shows wait in the
+    backlog while the app starts. Raises OSError."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)  # workers serve it too
+    return sock
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, calling `on_ready` once the app has started and the sockets serve."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.should_exit:
+            self.on_ready()
+
+
 def config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:
     """uvicorn's configuration for the fake: the guarded protocol and every limit from Settings.
 
     No proxy-header rewriting (the fake is not behind a proxy) and no `Server: uvicorn` header
-    (the real providers do not send one); both also cost time on every request."""
+    (the real providers do not send one); both also cost time on every request. uvicorn leaves
+    the logging configuration alone (`mockserver/logs.py` makes it, or the caller's own)."""
     values: dict[str, Any] = {
         "host": settings.host,
         "port": settings.port,
         "http": GuardedHttpProtocol,
+        "log_config": None,
         "log_level": "warning",
         "access_log": False,
         "proxy_headers": False,

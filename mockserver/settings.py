@@ -63,6 +63,7 @@ class Settings:
     max_connections: int = 1000  # open connections; more are closed at once
     max_header_bytes: int = 64 * 1024  # request line and headers; more answers 431
     log_requests: bool = False
+    log_format: str = "text"  # the `mockserver` command's log lines: "text" or "json" (one object a line)
     check_responses: bool = False  # validate every response against the spec (tests)
     store: str = MEMORY_STORE  # "memory" (this process only) or a Redis URL (shared)
     workers: int = 1  # server processes on one port (the `mockserver` command; a shared store)
@@ -88,6 +89,12 @@ class Settings:
                 raise ValueError(f"{name} must be at least 1")
         if self.aimlapi_usd_per_second < 0:
             raise ValueError("aimlapi_usd_per_second cannot be negative")
+        if self.store != MEMORY_STORE and not self.store.startswith(REDIS_SCHEMES):
+            raise ValueError("store must be 'memory' or a URL redis://host:port/db (rediss://, unix://)")
+        if self.workers < 1 or self.node_timeout <= 0:
+            raise ValueError("workers must be at least 1 and node_timeout positive")
+        if self.log_format not in ("text", "json"):
+            raise ValueError("log_format must be 'text' or 'json'")
 
     def balance(self, provider: str) -> float | None:
         """A key's starting balance at this provider (None: unlimited, and for a provider the
@@ -95,10 +102,6 @@ class Settings:
         if isinstance(self.credits, Mapping):
             return self.credits.get(provider)
         return self.credits
-        if self.store != MEMORY_STORE and not self.store.startswith(REDIS_SCHEMES):
-            raise ValueError("store must be 'memory' or a URL redis://host:port/db (rediss://, unix://)")
-        if self.workers < 1 or self.node_timeout <= 0:
-            raise ValueError("workers must be at least 1 and node_timeout positive")
 
     @property
     def shared(self) -> bool:
@@ -113,7 +116,10 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = environ.get(ENV_PREFIX + f.name.upper())
             if raw is not None:
-                values[f.name] = _parse(f.name, raw)
+                try:
+                    values[f.name] = _parse(f.name, raw)
+                except ValueError:
+                    raise ValueError(f"{ENV_PREFIX}{f.name.upper()}={raw!r}: not {_kind(f.name)}") from None
         values.update(overrides)
         return cls(**values)
 
@@ -181,6 +187,17 @@ def _parse(name: str, raw: str) -> Any:
             return None
         return int(raw) if name == "seed" else float(raw)
     return raw
+
+
+def _kind(name: str) -> str:
+    """What a variable's value must be, as the error about it says."""
+    if name in _INTS:
+        return "a whole number"
+    if name in _FLOAT_TUPLES:
+        return "a comma-separated list of numbers"
+    if name == "credits":
+        return "a number, slug=number pairs or 'unlimited'"
+    return "a number" + (" or 'none'" if name in _OPTIONAL_NUMBERS else "")
 
 
 def parse_credits(raw: str) -> float | dict[str, float] | None:

@@ -12,7 +12,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-MISSING = "redis-server is not installed: apt-get install redis-server"
+MISSING = (
+    "redis-server not found on PATH; install it (Debian: apt-get install redis-server) to run the "
+    "shared-store tests"
+)
 START_TIMEOUT = 10.0
 
 

@@ -47,12 +47,13 @@ def test_the_banner_states_each_providers_balance_in_full() -> None:
 def test_the_credits_flag_reaches_the_settings_and_a_bad_value_is_a_usage_error() -> None:
     # the command's effects on this process (GC tuning, logging, the server) are stubbed
     with (
-        mock.patch("mockserver.cli.uvicorn.Server") as serve,
+        mock.patch("mockserver.cli.server.Server") as serve,
         mock.patch("mockserver.cli.gc"),
-        mock.patch("mockserver.cli.logging.basicConfig"),
+        mock.patch("mockserver.cli.logs.configure"),
     ):
         result = CliRunner().invoke(
-            main, ["--credits", "evolink=14,aimlapi=2240000", "--aimlapi-usd-per-second", "0.2"]
+            main,
+            ["--port", "0", "--credits", "evolink=14,aimlapi=2240000", "--aimlapi-usd-per-second", "0.2"],
         )
     assert result.exit_code == 0, result.output
     settings = serve.call_args.args[0].app.state.mock.settings

@@ -18,9 +18,13 @@ from urllib.parse import urlsplit
 from mockserver.settings import Settings
 from mockserver.web.errors import ApiError
 from mockserver.web.hosts import host_name, is_loopback, known_hosts, reached_by
+from mockserver.web.pipeline import SCOPE_ROUTE
 
 TOKEN_HEADER = b"x-mock-token"
 SAME_SITE = (b"same-origin", b"none")  # Sec-Fetch-Site values of a page of the fake's own, or none
+# Open to any caller: container and CI probes send no token and may name any host, and the
+# answer says only that the fake is ready.
+OPEN_OPERATIONS = frozenset({"getHealth"})
 
 
 def control_token(settings: Settings) -> str | None:
@@ -42,6 +46,8 @@ class ControlAccess:
 
     def __call__(self, scope: MutableMapping[str, Any], headers: dict[bytes, bytes]) -> ApiError | None:
         """Why this request may not use the control plane (as the answer), or None."""
+        if scope.get(SCOPE_ROUTE, (None, None))[1] in OPEN_OPERATIONS:
+            return None
         site = headers.get(b"sec-fetch-site")
         if site is not None and site.lower() not in SAME_SITE:
             return ApiError(403, message="a page of another site may not use the control plane")

@@ -11,6 +11,7 @@ import contextlib
 from starlette.responses import FileResponse, Response
 
 from mockserver.control import FILES, verdicts
+from mockserver.control.index import get_health, get_index, get_root  # noqa: F401  (served from here)
 from mockserver.control.rules import rule_from, rule_view
 from mockserver.control.views import clock_view, task_view
 from mockserver.engine import Failure, Task, TaskAlreadyFinished, TaskNotFound, TaskStatus

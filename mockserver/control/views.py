@@ -26,6 +26,7 @@ ERROR_WORDS = {
     409: "conflict",
     413: "too_large",
     500: "internal_error",
+    503: "unavailable",
 }
 
 

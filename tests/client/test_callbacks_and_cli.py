@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from client import CallbackReceiver, Status, VideoTask, parse_callback
+from client.cli import Reporter
 from client.cli import main as videogen
 from tests.helpers import AUTH, EVOLINK_CREATE, advance, client, evolink_body, live_server, make_app
 from tests.media import probe
@@ -143,4 +146,25 @@ def test_videogen_exit_codes(arguments: list[str], code: int, text: str, tmp_pat
         argv += [part for pair in defaults.items() for part in pair]
         result = CliRunner().invoke(videogen, argv)
     assert result.exit_code == code, result.output
-    assert text in result.output
+    assert text in result.stderr  # errors on stderr, so stdout stays the progress and the result
+
+
+def test_videogen_without_a_key_names_the_option_and_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVOLINK_API_KEY", raising=False)
+    result = CliRunner().invoke(videogen, ["--prompt", "A cat", "--image", "https://example.com/c.jpg"])
+    assert result.exit_code == 2
+    assert "Error: no API key: pass --api-key or set $EVOLINK_API_KEY" in result.stderr
+
+
+def test_videogen_help_lists_the_exit_codes() -> None:
+    text = " ".join(CliRunner().invoke(videogen, ["--help"]).output.split())
+    assert "Exit codes: 0 saved; 1 the task failed; 2 a usage error" in text
+    assert "3 the API refused or could not be reached; 4 the task did not finish" in text
+
+
+def test_the_live_bar_shows_the_percent_and_the_eta() -> None:
+    screen = io.StringIO()
+    with Reporter(Console(file=screen, force_terminal=True, width=100)) as report:
+        report(VideoTask("t", "evolink", Status.RUNNING, "processing", progress=40, eta_seconds=47))
+    shown = screen.getvalue()
+    assert "processing" in shown and " 40%" in shown and "ETA 47s" in shown

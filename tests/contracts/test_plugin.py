@@ -124,4 +124,6 @@ def test_the_plugin_works_in_a_fresh_pytest_project(pytester: pytest.Pytester) -
 def test_the_plugin_is_registered_as_an_entry_point() -> None:
     from importlib.metadata import entry_points
 
-    assert [e.value for e in entry_points(group="pytest11") if e.name == "video_mock"] == ["contracts.plugin"]
+    assert [e.value for e in entry_points(group="pytest11") if e.name == "video_mock"] == [
+        "pytest_videogen_mock"
+    ]

@@ -1,5 +1,6 @@
 """The contract suite fails on purpose-broken variants of the fake, and `contracts check`
-exits 0 against the fake on a port and non-zero against a broken one."""
+exits 0 against the fake on a port (a line per operation, JUnit names per provider and
+operation), 1 against a broken one, and 2 when the URL does not answer."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
+import click
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from contracts.cli import check
+from contracts.cli import main as contracts_main
 from mockserver import Settings, create_app
 from tests.contracts import broken
 from tests.helpers import free_port, live_server
@@ -82,8 +88,29 @@ def test_contracts_check_exits_0_against_the_fake_on_a_port_with_a_junit_report(
     with live_server(app) as base:
         done = contracts_check(base, "--junit", str(report))
     assert done.returncode == 0, done.stdout[-3000:]
-    xml = report.read_text()
-    assert 'failures="0"' in xml and "test_evolink_operations" in xml and "TestAimlapiLifecycle" in xml
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"contracts check: {base} (aimlapi, evolink)"
+    checked = [line.split() for line in lines if line.startswith("  ")]
+    assert [(words[0], words[1], words[2]) for words in checked] == [
+        ("aimlapi", "POST", "/v2/video/generations"),
+        ("aimlapi", "GET", "/v2/video/generations"),
+        ("aimlapi", "stateful:", "create"),
+        ("evolink", "POST", "/v1/videos/generations"),
+        ("evolink", "GET", "/v1/tasks/{task_id}"),
+        ("evolink", "stateful:", "create"),
+    ]
+    assert all("passed" in words and "examples" in " ".join(words) for words in checked)
+    assert lines[-1] == "6 checked: 6 passed, 0 failed"
+    assert "[" not in done.stdout and "site-packages" not in done.stdout  # no dots, no file paths
+    suite = ElementTree.parse(report).getroot().find("testsuite")
+    assert suite is not None and suite.get("name") == "contracts" and suite.get("failures") == "0"
+    cases = [(case.get("classname"), case.get("name")) for case in suite.iter("testcase")]
+    assert cases[:3] == [
+        ("contracts.aimlapi", "aimlapi POST /v2/video/generations"),
+        ("contracts.aimlapi", "aimlapi GET /v2/video/generations"),
+        ("contracts.aimlapi", "aimlapi stateful: create -> retrieve, by links"),
+    ]
+    assert len({name for _, name in cases}) == len(cases) == 6
 
 
 @contextlib.contextmanager
@@ -117,3 +144,25 @@ def test_contracts_check_exits_non_zero_against_a_broken_fake() -> None:
         done = contracts_check(base, "--provider", "evolink", "--no-negative")
     assert done.returncode == 1
     assert "Response violates schema" in done.stdout
+    failed = [line.split(" FAILED ")[0].split() for line in done.stdout.splitlines() if " FAILED " in line]
+    assert failed == [["evolink", "stateful:", "create", "->", "retrieve,", "by", "links"]]
+    assert done.stdout.splitlines()[-2:] == [
+        "3 checked: 2 passed, 1 failed",
+        "  does not conform: evolink stateful: create -> retrieve, by links",
+    ]
+
+
+def test_contracts_check_of_a_url_that_does_not_answer_is_one_line_and_exit_code_2() -> None:
+    done = contracts_check(f"http://127.0.0.1:{free_port()}")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("contracts check: http://127.0.0.1:") and "does not answer (" in line
+
+
+def test_contracts_check_help_explains_every_option_and_the_exit_codes() -> None:
+    result = CliRunner().invoke(contracts_main, ["check", "--help"], terminal_width=200)
+    options = [param for param in check.params if isinstance(param, click.Option)]
+    assert all(option.help for option in options)
+    assert "Exit codes: 0 conforms; 1 does not conform" in result.output
+    assert "2 could not check" in result.output

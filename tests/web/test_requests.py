@@ -111,7 +111,7 @@ async def test_query_and_path_values_are_validated_naming_the_parameter() -> Non
         ("GET", "/v2/nothing", 404, lambda b: b["message"] == "Cannot GET /v2/nothing"),
         ("PUT", "/v2/video/generations", 405, lambda b: b["message"] == "Cannot PUT /v2/video/generations"),
         ("GET", "/__mock/nothing", 404, lambda b: b["error"]["code"] == "not_found"),
-        ("GET", "/", 404, lambda b: "error" in b),
+        ("GET", "/nothing", 404, lambda b: "error" in b),
     ],
 )
 async def test_router_level_404_and_405_answer_json_in_the_provider_envelope(
