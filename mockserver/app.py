@@ -18,6 +18,7 @@ from mockserver.control.access import ControlAccess
 from mockserver.control.views import ControlDialect
 from mockserver.engine import Engine, Task, Timing, starting_state
 from mockserver.fake import Fake
+from mockserver.logs import RequestLog
 from mockserver.providers import PROVIDERS, Provider
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
@@ -113,7 +114,17 @@ def create_app(
         transport=callback_transport,
     )
     runtime = Runtime(engine, sender, settle_seconds=settings.settle_seconds)
-    fake = Fake(settings, engine, runtime, sender, guard, registry, specs, known_hosts=known_hosts(settings))
+    fake = Fake(
+        settings,
+        engine,
+        runtime,
+        sender,
+        guard,
+        registry,
+        specs,
+        known_hosts=known_hosts(settings),
+        request_log=RequestLog(settings.log_format) if settings.log_requests else None,
+    )
 
     apis = [
         Api(

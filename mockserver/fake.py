@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.callbacks.guard import CallbackGuard
 from mockserver.engine import Engine, Task
+from mockserver.logs import RequestLog
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.spec import Spec
@@ -32,6 +33,7 @@ class Fake:
     specs: Mapping[str, Spec]  # every spec served, by name: the providers' and "control"
     violations: list[str] = field(default_factory=list)  # responses outside the spec (tests)
     known_hosts: frozenset[str] = frozenset()  # names the fake is reached by (web/hosts.py)
+    request_log: RequestLog | None = None  # a line per request (settings.log_requests)
 
     def serving(self, operation: str | None) -> list[Provider]:
         """The providers that serve `operation` (all of them for None)."""

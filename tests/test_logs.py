@@ -1,13 +1,19 @@
 """The command's log records as JSON: one object a line, with a record's `extra=` fields (how
-a structured request line reaches a log collector) and any exception as text."""
+a structured request line reaches a log collector) and any exception as text; and the
+request lines, batched."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import logging
+import re
 import sys
 
-from mockserver.logs import JsonFormatter
+import pytest
+
+from mockserver.logs import BATCH, FLUSH_SECONDS, JsonFormatter, RequestLog
 
 
 def record(**extra: object) -> logging.LogRecord:
@@ -37,3 +43,48 @@ def test_an_exception_is_kept_as_text() -> None:
         failed = record(exc_info=sys.exc_info())
     entry = json.loads(JsonFormatter().format(failed))
     assert entry["exception"].startswith("Traceback") and "ValueError: boom" in entry["exception"]
+
+
+def test_a_text_request_line_and_with_no_loop_to_wait_on_it_is_written_at_once() -> None:
+    stream = io.StringIO()
+    log = RequestLog("text", stream)
+    log.add("GET", "/v1/tasks/t1", "evolink", "getTaskDetail", 200, 0.42)
+    [line] = stream.getvalue().splitlines()
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} GET /v1/tasks/t1 evolink.getTaskDetail 200 0.4ms", line
+    )
+
+
+def test_a_json_request_line_has_the_formatters_fields_and_the_requests() -> None:
+    stream = io.StringIO()
+    log = RequestLog("json", stream)
+    log.add("POST", "/v2/video/generations", "aimlapi", "createVideo", 201, 1.23456)
+    log.flush()
+    entry = json.loads(stream.getvalue())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", entry.pop("time"))
+    assert entry == {
+        "level": "info",
+        "logger": "mockserver.requests",
+        "message": "POST /v2/video/generations aimlapi.createVideo 201 1.2ms",
+        "method": "POST",
+        "path": "/v2/video/generations",
+        "provider": "aimlapi",
+        "operation": "createVideo",
+        "status": 201,
+        "duration_ms": 1.235,
+    }
+
+
+@pytest.mark.anyio
+async def test_on_a_loop_lines_are_written_by_a_timer_or_a_full_batch() -> None:
+    stream = io.StringIO()
+    log = RequestLog("text", stream)
+    log.add("GET", "/a", "evolink", None, 404, 0.1)
+    assert stream.getvalue() == ""
+    await asyncio.sleep(FLUSH_SECONDS + 0.1)
+    assert stream.getvalue().count("\n") == 1
+    for n in range(BATCH):
+        log.add("GET", f"/b{n}", "evolink", None, 404, 0.1)
+    assert stream.getvalue().count("\n") == 1 + BATCH  # the full batch went at once, no wait
+    log.flush()
+    assert stream.getvalue().count("\n") == 1 + BATCH

@@ -151,6 +151,8 @@ def test_the_readme_example_runs(
         re.search(r"videogen |Client\(", example.text) is not None and not example.is_pytest_module
     )
     live = instant_fake if waits_for_tasks else manual_fake
+    # each example meets a fresh fake, as a reader's would: no fault rule or task of another one
+    httpx.post(f"{live}/__mock/reset", timeout=10).raise_for_status()
     text, extra = readme.runnable(example, live, new_generation(live))
     env = environment(tmp_path, live, extra)
     (tmp_path / "mona.jpg").write_bytes(JPEG)

@@ -105,5 +105,7 @@ class MockApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await runtime.stop()
+                if self.fake.request_log is not None:
+                    self.fake.request_log.flush()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

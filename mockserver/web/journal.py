@@ -1,14 +1,13 @@
 """Journal entries as the web layer records them: what was asked (method, path, query, headers
 as sent, redacted when shown, the body capped) and what was
 answered (status, time taken, the fault applied, the task concerned, Retry-After); and the
-request log line.
+request log line (`logs.RequestLog`, batched).
 
 Web layer.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import TYPE_CHECKING
 
@@ -20,8 +19,6 @@ from mockserver.engine.journal import JournalEntry
 
 if TYPE_CHECKING:
     from mockserver.fake import Fake
-
-logger = logging.getLogger("mockserver.requests")
 
 
 async def journal(
@@ -66,5 +63,5 @@ async def journal(
         len(body),
     )
     await fake.engine.record(entry)
-    if fake.settings.log_requests:
-        logger.info("%s %s %s.%s %s %.1fms", scope["method"], scope["path"], api, operation, status, elapsed)
+    if fake.request_log is not None:
+        fake.request_log.add(scope["method"], scope["path"], api, operation, status, elapsed)
