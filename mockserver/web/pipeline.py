@@ -39,6 +39,7 @@ from mockserver.web.faults import (
     read_fault,
 )
 from mockserver.web.journal import journal
+from mockserver.web.responses import retry_after_of
 
 SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
 PROBLEM_HEADER = "X-Mock-Problem"  # why a mock trigger was refused (the provider's 400 rarely says)
@@ -218,7 +219,7 @@ class Endpoint:
                 arrived=arrived,
                 fault=fault,
                 task=shown,
-                retry_after=_retry_after(sent),
+                retry_after=retry_after_of(sent),
                 body=call.raw_body,
             )
         if response is None:
@@ -383,12 +384,8 @@ class Endpoint:
             raise invalid(op, dialect, fail_where, str(error)) from None
         accepts = self.api.accepts_failure
         if call.failure is not None and accepts is not None and not accepts(call.failure.code):
-            raise invalid(
-                op,
-                dialect,
-                fail_where,
-                f"{call.failure.code!r} is not a failure code {self.api.slug} reports",
-            )
+            reason = f"{call.failure.code!r} is not a failure code {self.api.slug} reports"
+            raise invalid(op, dialect, fail_where, reason)
         if callback is None:
             return
         if not self.api.calls_back:
@@ -397,12 +394,3 @@ class Endpoint:
             call.callback = parse_callback(callback)
         except FaultSyntax as error:
             raise invalid(op, dialect, callback_where, str(error)) from None
-
-
-def _retry_after(response: Response | None) -> int | None:
-    if response is None:
-        return None
-    for name, value in response.raw_headers:
-        if name == b"retry-after":
-            return int(value) if value.isdigit() else None
-    return None

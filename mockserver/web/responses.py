@@ -42,6 +42,16 @@ def retry_headers(status: int, retry_after: int | None) -> dict[str, str] | None
     return {"Retry-After": str(retry_after if retry_after is not None else 1)}
 
 
+def retry_after_of(response: Response | None) -> int | None:
+    """The Retry-After seconds an answer carries (for the journal), if any."""
+    if response is None:
+        return None
+    for name, value in response.raw_headers:
+        if name == b"retry-after":
+            return int(value) if value.isdigit() else None
+    return None
+
+
 def iso_millis(unix: float) -> str:
     moment = dt.datetime.fromtimestamp(unix, dt.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
