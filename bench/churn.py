@@ -27,12 +27,13 @@ from bench.bodies import AIMLAPI_BODY, EVOLINK_BODY
 from bench.receiver import wait_for
 from bench.run import on_cpu
 from bench.servers import ROOT, compile_bytecode, cpus, rss_mb
+from mockserver import Settings
 from tests.callbacks.receiver import LoopbackReceiver
 
 RESULTS = ROOT / "bench" / "results"
 TASKS = 50_000
 ROUNDS = 6
-JOURNAL_LIMITS = (100_000, 1_000)  # the default (MOCKSERVER_JOURNAL_LIMIT), and a small one
+JOURNAL_LIMITS = (Settings().journal_limit, 1_000)  # the default (MOCKSERVER_JOURNAL_LIMIT), and a small one
 LIFETIME = 79.0  # fake seconds from create to end at the defaults (queued 2, running 77)
 RETENTION = 604_800.0  # fake seconds a task is kept after it ends, the default
 # Past retention for tasks and their deliveries: a delivery is made when its task ends and is

@@ -37,12 +37,12 @@ async def engine_lifecycles(count: int) -> float:
     engine.on_task_end(on_end)
     new = NewTask("evolink", "m", 5, "16:9", 7, new_task_id, callback_url="https://hooks.example.com/done")
     start = time.perf_counter()
-    tasks = [await engine.create(engine.gate("create", key, True), new) for _ in range(count)]
+    tasks = [(await engine.create(engine.gate("create", key, True), new))[0] for _ in range(count)]
     await engine.advance(80)
     gate = engine.gate("get", key, True)
     completed = 0
     for task in tasks:
-        completed += engine.observe(await engine.get(gate, task.id)).status is TaskStatus.SUCCEEDED
+        completed += engine.observe((await engine.get(gate, task.id))[0]).status is TaskStatus.SUCCEEDED
     elapsed = time.perf_counter() - start
     assert completed == count == ended, (completed, ended)
     return elapsed

@@ -57,6 +57,10 @@ def configure(level: int | str, log_format: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level, handlers=[handler], force=True)
+    # httpx logs every callback attempt at info, through the whole logging machinery: 10,000
+    # lines in a burst; the attempts are in GET /__mock/callbacks instead.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 class RequestLog:

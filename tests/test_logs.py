@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from mockserver.logs import BATCH, FLUSH_SECONDS, JsonFormatter, RequestLog
+from mockserver.logs import BATCH, FLUSH_SECONDS, JsonFormatter, RequestLog, configure
 
 
 def record(**extra: object) -> logging.LogRecord:
@@ -88,3 +88,18 @@ async def test_on_a_loop_lines_are_written_by_a_timer_or_a_full_batch() -> None:
     assert stream.getvalue().count("\n") == 1 + BATCH  # the full batch went at once, no wait
     log.flush()
     assert stream.getvalue().count("\n") == 1 + BATCH
+
+
+def test_the_command_leaves_httpxs_line_per_callback_attempt_out() -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure(logging.INFO, "text")
+        assert logging.getLogger("mockserver.errors").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+        assert logging.getLogger("httpx").isEnabledFor(logging.WARNING)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.NOTSET)

@@ -8,6 +8,7 @@ Web layer: a plain ASGI endpoint per operation (no Request object on the hot pat
 from __future__ import annotations
 
 import enum
+import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -170,6 +171,7 @@ class Call:
         return self.task
 
 
+@functools.lru_cache(maxsize=1024)  # clients send the same few keys again and again
 def bearer(value: bytes | None) -> str | None:
     if value is None:
         return None
