@@ -53,7 +53,7 @@ class Settings:
     settle_seconds: float = 2.0  # real seconds `advance` waits for in-flight callbacks
     callback_concurrency: int = 64  # callback attempts in flight at once; the rest wait in a queue
     journal_limit: int = 20_000  # entries kept (each keeps its headers and up to journal_body_bytes)
-    journal_body_bytes: int = 4096  # of each request body, in the journal
+    journal_body_bytes: int = 4096  # of each request body, and of its headers, in the journal
     max_fault_delay: float = 120.0  # the longest delay=SECONDS a fault may ask for
     # Limits for clients on the network (the server only; in-process use has no sockets).
     header_timeout: float = 10.0  # seconds for a request's line and headers to arrive

@@ -1,5 +1,5 @@
 """Journal entries as the web layer records them: what was asked (method, path, query, headers
-as sent, redacted when shown, the body capped) and what was
+as sent, redacted when shown; headers and body each capped) and what was
 answered (status, time taken, the fault applied, the task concerned, Retry-After); and the
 request log line (`logs.RequestLog`, batched).
 
@@ -58,10 +58,24 @@ async def journal(
         task[0] if task else None,
         task[1] if task else None,
         retry_after,
-        scope["headers"],
+        _capped(scope["headers"], cap),
         body[:cap].decode("utf-8", "replace") if body else "",
         len(body),
     )
     await fake.engine.record(entry)
     if fake.request_log is not None:
         fake.request_log.add(scope["method"], scope["path"], api, operation, status, elapsed)
+
+
+CAPPED = (b"x-mock-journal", b"later headers left out: over MOCKSERVER_JOURNAL_BODY_BYTES")
+
+
+def _capped(headers: list[tuple[bytes, bytes]], cap: int) -> list[tuple[bytes, bytes]]:
+    """The headers as sent, kept while they fit in `cap` bytes: a full journal of requests with
+    64 KB of headers each would otherwise hold a gigabyte."""
+    size = 0
+    for index, (name, value) in enumerate(headers):
+        size += len(name) + len(value)
+        if size > cap:
+            return [*headers[:index], CAPPED]
+    return headers

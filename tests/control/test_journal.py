@@ -73,6 +73,17 @@ async def test_bodies_are_capped_but_their_length_is_kept() -> None:
     assert len(entry["body"]) == 32 and entry["body_bytes"] > 1000
 
 
+async def test_headers_are_capped_too_so_a_full_journal_stays_small() -> None:
+    async with client(make_app(journal_body_bytes=256)) as http:
+        huge = {f"X-Filler-{n}": "y" * 100 for n in range(40)}
+        await http.post(EVOLINK_CREATE, headers={**AUTH, **huge}, json=evolink_body())
+        [entry] = await journal(http)
+    names = [name for name, _ in entry["headers"]]
+    assert names[-1] == "x-mock-journal" and "authorization" in names
+    assert sum(len(name) + len(value) for name, value in entry["headers"][:-1]) <= 256
+    assert len(names) < 10
+
+
 async def test_the_journal_filters_by_key_operation_status_provider_and_since() -> None:
     async with client(make_app()) as http:
         mine = (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).json()
