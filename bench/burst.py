@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -30,7 +28,7 @@ from bench import control, polling
 from bench.bodies import EVOLINK_BODY
 from bench.receiver import received, wait_for
 from bench.run import Cpus, on_cpu
-from bench.servers import ROOT, compile_bytecode, cpus, rss_mb, spawned, stop
+from bench.servers import ROOT, about_run, compile_bytecode, cpus, publish, rss_mb, spawned, stop
 from tests.callbacks.receiver import LoopbackReceiver
 
 RESULTS = ROOT / "bench" / "results"
@@ -350,9 +348,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     compile_bytecode()
     report: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "command": " ".join(["python bench/burst.py", *sys.argv[1:]]),
+        **about_run("burst.py"),
         "server_cpus": where.server,
         "client_cpu": where.load,
     }
@@ -369,9 +365,7 @@ def main() -> None:
                 ]
     except KeyboardInterrupt:
         sys.exit("interrupted; every process started was stopped")
-    args.out.write_text(json.dumps(report, indent=2))
-    print(markdown(report))
-    print(f"\n(written to {args.out})")
+    publish(report, args.out, markdown)
 
 
 if __name__ == "__main__":

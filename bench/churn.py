@@ -12,9 +12,6 @@ bench/README.md (tests/store/test_churn.py is the suite-sized version).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import shutil
 import sys
 import time
@@ -26,7 +23,7 @@ from bench import control
 from bench.bodies import AIMLAPI_BODY, EVOLINK_BODY
 from bench.receiver import wait_for
 from bench.run import on_cpu
-from bench.servers import ROOT, compile_bytecode, cpus, rss_mb
+from bench.servers import ROOT, about_run, compile_bytecode, cpus, publish, rss_mb
 from mockserver import Settings
 from tests.callbacks.receiver import LoopbackReceiver
 
@@ -148,9 +145,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     compile_bytecode()
     report: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "command": " ".join(["python bench/churn.py", *sys.argv[1:]]),
+        **about_run("churn.py"),
     }
     try:
         with on_cpu(client_cpu):  # the receivers start from here and inherit this CPU
@@ -158,9 +153,7 @@ def main() -> None:
             report["runs"] = [churn(args.tasks, args.rounds, limit, server_cpu) for limit in limits]
     except KeyboardInterrupt:
         sys.exit("interrupted; every process started was stopped")
-    args.out.write_text(json.dumps(report, indent=2))
-    print(markdown(report))
-    print(f"\n(written to {args.out})")
+    publish(report, args.out, markdown)
 
 
 if __name__ == "__main__":

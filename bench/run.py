@@ -18,7 +18,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -54,6 +53,7 @@ from bench.servers import (
     READY_PATH,
     ROOT,
     ServerFailed,
+    about_run,
     compile_bytecode,
     cpus,
     free_port,
@@ -407,9 +407,7 @@ def measure(args: argparse.Namespace, where: Cpus) -> dict[str, Any]:
         memories = [memory(v, args.store, args.tasks, where) for v in started]
         lifecycle = lifecycles()
     report: dict[str, Any] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "command": " ".join(["python bench/run.py", *sys.argv[1:]]),
+        **about_run("run.py"),
         "settings": {
             "duration_s": args.duration,
             "connections": args.connections,

@@ -5,7 +5,9 @@ process groups that are always stopped on the way out (errors and Ctrl-C include
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import platform
 import shutil
 import signal
 import socket
@@ -14,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from bench.http1 import Connection
 
@@ -203,3 +206,19 @@ def tail(log: Path | None, lines: int = 15) -> str:
         return ""
     text = log.read_text(errors="replace").strip().splitlines()[-lines:]
     return ":\n    " + "\n    ".join(text) if text else ""
+
+
+def about_run(script: str) -> dict[str, Any]:
+    """What every report starts with: the machine, the date and the command that made it."""
+    return {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "command": " ".join([f"python bench/{script}", *sys.argv[1:]]),
+    }
+
+
+def publish(report: dict[str, Any], out: Path, markdown: Callable[[dict[str, Any]], str]) -> None:
+    """Write the report as JSON to `out` and print it as markdown."""
+    out.write_text(json.dumps(report, indent=2))
+    print(markdown(report))
+    print(f"\n(written to {out})")

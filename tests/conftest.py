@@ -61,6 +61,16 @@ def store_factory(request: pytest.FixtureRequest, kind: str) -> Callable[[], Sto
 
 
 @pytest.fixture(params=STORES)
+def each_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Apps made by `helpers.make_app` use each store in turn (`helpers.client` closes them);
+    a suite opts in with `pytest.mark.usefixtures("each_store")`."""
+    from tests import helpers  # the helpers import the app: only for the suites that opt in
+
+    monkeypatch.setattr(helpers, "default_store", store_factory(request, request.param))
+    yield request.param
+
+
+@pytest.fixture(params=STORES)
 async def new_store(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], Store]]:
     """Makes fresh stores of each kind in turn, closed after the test."""
     factory, made = store_factory(request, request.param), []

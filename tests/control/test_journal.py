@@ -3,15 +3,12 @@ filters, its redaction; and per-key isolation (`POST /__mock/reset?key=K`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from mockserver.engine.ids import fingerprint
-from tests import helpers
-from tests.conftest import STORES, store_factory
 from tests.helpers import (
     AIMLAPI_PATH,
     AUTH,
@@ -26,14 +23,8 @@ from tests.helpers import (
     state_of,
 )
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(autouse=True, params=STORES)
-def each_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Every store keeps these the same way (the Redis store's in Lua)."""
-    monkeypatch.setattr(helpers, "default_store", store_factory(request, request.param))
-    yield request.param
+# every store keeps these the same way (the Redis store's in Lua)
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("each_store")]
 
 
 async def journal(http: httpx.AsyncClient, **filters: Any) -> list[dict[str, Any]]:

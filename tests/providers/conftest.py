@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests import helpers
-from tests.conftest import STORES, store_factory
 
-
-@pytest.fixture(autouse=True, params=STORES)
-def each_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Apps made by `helpers.make_app` use this store (`helpers.client` closes it)."""
-    monkeypatch.setattr(helpers, "default_store", store_factory(request, request.param))
-    yield request.param
+@pytest.fixture(autouse=True)
+def every_store(each_store: str) -> str:
+    """Each provider test once per store (`tests/conftest.py`'s `each_store`)."""
+    return each_store

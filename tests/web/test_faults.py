@@ -10,15 +10,12 @@ live-server tests prove the real server drops it so.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from mockserver.engine.ids import fingerprint
-from tests import helpers
-from tests.conftest import STORES, store_factory
 from tests.helpers import (
     AIMLAPI_PATH,
     AUTH,
@@ -35,14 +32,8 @@ from tests.helpers import (
     state_of,
 )
 
-pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(autouse=True, params=STORES)
-def each_store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Every store keeps these the same way (the Redis store's in Lua)."""
-    monkeypatch.setattr(helpers, "default_store", store_factory(request, request.param))
-    yield request.param
+# every store keeps these the same way (the Redis store's in Lua)
+pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("each_store")]
 
 
 CREATE, RETRIEVE = "createVideoGeneration", "getTaskDetail"
