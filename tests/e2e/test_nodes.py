@@ -147,7 +147,14 @@ def test_a_node_killed_in_a_retry_schedule_leaves_it_to_another(redis_url: str) 
         a = nodes.start()  # alone, so the first attempt is surely A's
         task = create(a.base, callback_url=f"{hook}/done").json()
         httpx.post(f"{a.base}/__mock/tasks/{task['id']}/complete").raise_for_status()
-        eventually(lambda: receiver.bodies)
+
+        def first_answer_recorded() -> bool:
+            [delivery] = httpx.get(f"{a.base}/__mock/callbacks").json()["callbacks"]
+            return bool(delivery["attempts"]) and delivery["attempts"][0]["outcome"] != "pending"
+
+        # Killed only once A has recorded the 500: killed between the receiver's answer and the
+        # record, the attempt is rightly taken over as a timeout (the answer died with A).
+        eventually(first_answer_recorded)
         a.kill()  # the retries are due 1 s and then 2 s later
         b = nodes.start()
 
