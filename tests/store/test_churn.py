@@ -26,18 +26,20 @@ from tests.helpers import (
 
 pytestmark = pytest.mark.anyio
 TASKS = 200  # per round, half of them evolink with a callback, half aimlapi
-ROUNDS = 4
+ROUNDS = 7
 RETENTION = 3600.0  # shorter than the result files' 24 h: a file gone afterwards went with its task
 LIFETIME = 79.0  # queued 2 s, running 77 s
 # A delivery is made when its task ends and kept as long after that as a task after its
 # creation, so it is pruned a lifetime after its task: this is past both.
 PAST_RETENTION = RETENTION + 2 * LIFETIME + 1
 JOURNAL_LIMIT = 50  # full from the first round on: the journal is bounded by its limit, not by pruning
-# Growth allowed from round 2 to round 4: 40 bytes for each of the 400 tasks of rounds 3 and 4.
-# Anything a task or its delivery could leave behind costs more (an id string alone is over 50
-# bytes, a record hundreds); what does grow (about 2.5 KB here) is the regex, urllib.parse and
-# httpx caches still filling to their bounds.
-GROWTH_BOUND = 16_000
+# Growth allowed in a round, once the first rounds have filled what fills once: 40 bytes for
+# each of its 200 tasks. Anything a task or its delivery could leave behind costs more (an id
+# string alone is over 50 bytes, a record hundreds), and a leak shows in every round; what
+# grows once (the regex, urllib.parse and httpx caches filling to their bounds, a container
+# resized, 2-15 KB seen) shows in one round only, so the test takes the second smallest growth
+# of rounds 4 to 7.
+GROWTH_BOUND = 8_000
 HOOK = "https://hooks.example.com/video-done"
 
 
@@ -117,6 +119,6 @@ async def test_rounds_past_retention_leave_nothing_behind_and_memory_does_not_gr
     assert receiver.calls == ROUNDS * TASKS // 2
     # The bound is far below what a round's tasks hold (about 1.2 KB each): leaking a fraction
     # of them would show.
-    assert min(held) > 10 * GROWTH_BOUND, held
-    growth = sizes[3] - sizes[1]
-    assert growth < GROWTH_BOUND, f"memory grew {growth} bytes from round 2 to round 4 ({sizes})"
+    assert min(held) > 20 * GROWTH_BOUND, held
+    growth = sorted(after - before for before, after in zip(sizes[2:], sizes[3:], strict=False))
+    assert growth[1] < GROWTH_BOUND, f"memory grew in three or more of rounds 4 to 7: {growth} bytes ({sizes})"
