@@ -32,7 +32,6 @@ class _Loop:
         self.wake = asyncio.Event()
         self.waiting_for = math.inf  # fake time the driver sleeps until
         self.driver: asyncio.Task[None] | None = None
-        self.warming: asyncio.Task[None] | None = None  # the callback client, made ready early
         self.heart: asyncio.Task[None] | None = None
 
 
@@ -62,14 +61,13 @@ class Runtime:
         here = self._on(asyncio.get_running_loop())
         if here.driver is None or here.driver.done():
             here.driver = here.loop.create_task(self._drive(here))
-            here.warming = here.loop.create_task(self.sender.warm())
         every = self.engine.heartbeat
         if every is not None and (here.heart is None or here.heart.done()):
             here.heart = here.loop.create_task(self._beat(every))
 
     async def stop(self) -> None:
         here, self._here = self._here, None
-        for task in (here.driver, here.warming, here.heart) if here is not None else ():
+        for task in (here.driver, here.heart) if here is not None else ():
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -8,23 +8,26 @@ Engine layer. Stores keep it bounded, so a long load run cannot grow memory with
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 from mockserver.engine.ids import fingerprint
 
 REDACTED = "[redacted]"
 SECRETS = frozenset({"x-mock-token", "cookie", "proxy-authorization"})
-# Headers as a request sent them (bytes, kept as they came: redacting waits until they are
-# shown or leave the process), or as shown (text, redacted).
-Headers = Sequence[tuple[bytes, bytes]] | Sequence[tuple[str, str]]
+# Headers as a request sent them (`name: value` lines as on the wire, kept as they came:
+# redacting waits until they are shown or leave the process), or as shown (text, redacted).
+Headers = bytes | Sequence[tuple[str, str]]
 
 
 def shown_headers(headers: Headers) -> list[tuple[str, str]]:
-    """Headers never show a secret: the bearer key as its fingerprint, other secrets redacted."""
-    if not headers or isinstance(headers[0][0], str):
+    """Headers never show a secret: the bearer key as its fingerprint, other secrets redacted.
+    Redacted by name line by line, so a value that smuggles in a line break cannot slip a
+    secret past it."""
+    if not isinstance(headers, bytes):
         return [(str(name), str(value)) for name, value in headers]  # shown already
     shown = []
-    for raw_name, raw_value in cast(Sequence[tuple[bytes, bytes]], headers):
+    for line in headers.split(b"\r\n") if headers else ():
+        raw_name, _, raw_value = line.partition(b": ")
         name, text = raw_name.decode("latin-1"), raw_value.decode("latin-1")
         if name == "authorization":
             scheme, _, token = text.partition(" ")

@@ -58,7 +58,7 @@ async def journal(
         task[0] if task else None,
         task[1] if task else None,
         retry_after,
-        _capped(scope["headers"], cap),
+        _packed(scope["headers"], cap),
         body[:cap].decode("utf-8", "replace") if body else "",
         len(body),
     )
@@ -67,15 +67,15 @@ async def journal(
         fake.request_log.add(scope["method"], scope["path"], api, operation, status, elapsed)
 
 
-CAPPED = (b"x-mock-journal", b"later headers left out: over MOCKSERVER_JOURNAL_BODY_BYTES")
+CAPPED = b"x-mock-journal: later headers left out: over MOCKSERVER_JOURNAL_BODY_BYTES"
 
 
-def _capped(headers: list[tuple[bytes, bytes]], cap: int) -> list[tuple[bytes, bytes]]:
-    """The headers as sent, kept while they fit in `cap` bytes: a full journal of requests with
-    64 KB of headers each would otherwise hold a gigabyte."""
-    size = 0
-    for index, (name, value) in enumerate(headers):
-        size += len(name) + len(value)
-        if size > cap:
-            return [*headers[:index], CAPPED]
-    return headers
+def _packed(headers: list[tuple[bytes, bytes]], cap: int) -> bytes:
+    """The headers as sent, as on the wire (`name: value` lines), kept while they fit in `cap`
+    bytes. One bytes object per entry: a full journal of pairs of small objects held 12 MB
+    more, and a full journal of requests with 64 KB of headers each would hold a gigabyte."""
+    packed = b"\r\n".join(map(b": ".join, headers))
+    if len(packed) <= cap:
+        return packed
+    cut = packed.rfind(b"\r\n", 0, cap + 1)  # the last whole line that fits
+    return packed[:cut] + b"\r\n" + CAPPED if cut > 0 else CAPPED

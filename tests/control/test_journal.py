@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from mockserver.engine.ids import fingerprint
+from mockserver.engine.journal import REDACTED, shown_headers
+from mockserver.web.journal import CAPPED, _packed
 from tests.helpers import (
     AIMLAPI_PATH,
     AUTH,
@@ -73,6 +75,29 @@ async def test_headers_are_capped_too_so_a_full_journal_stays_small() -> None:
     assert names[-1] == "x-mock-journal" and "authorization" in names
     assert sum(len(name) + len(value) for name, value in entry["headers"][:-1]) <= 256
     assert len(names) < 10
+
+
+async def test_a_header_smuggling_a_line_break_cannot_slip_a_secret_past_redaction() -> None:
+    # Entries keep headers as `name: value` lines; an in-process client can send any bytes.
+    smuggled = [(b"x-trace", b"1\r\nauthorization: Bearer " + KEY.encode()), (b"cookie", b"s3cret")]
+    assert shown_headers(b"\r\n".join(map(b": ".join, smuggled))) == [
+        ("x-trace", "1"),
+        ("authorization", f"Bearer {fingerprint(KEY)}"),
+        ("cookie", REDACTED),
+    ]
+    assert shown_headers(b"") == []
+
+
+async def test_a_header_over_the_cap_is_left_out_with_all_after_it() -> None:
+    async with client(make_app(journal_body_bytes=100)) as http:
+        await http.post(EVOLINK_CREATE, headers={**AUTH, "X-Big": "z" * 200}, json=evolink_body())
+        [entry] = await journal(http)
+    names = [name for name, _ in entry["headers"]]
+    assert names[-1] == "x-mock-journal" and "x-big" not in names and "content-type" not in names
+    assert names[0] == "host"  # the lines before it are kept
+    first_too_big = [(b"x-big", b"z" * 200), (b"host", b"h")]
+    marker = CAPPED.decode().split(": ", 1)
+    assert shown_headers(_packed(first_too_big, 100)) == [tuple(marker)]
 
 
 async def test_the_journal_filters_by_key_operation_status_provider_and_since() -> None:
