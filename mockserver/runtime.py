@@ -43,15 +43,18 @@ class Runtime:
         self._last_prune = time.monotonic()
         engine.on_schedule = self._on_schedule
 
-    async def ensure_started(self) -> None:
-        """Called on every request: cheap once the driver runs on this loop."""
+    def running(self) -> bool:
+        """The driver runs on this loop (asked on every request, so a plain call, no await)."""
         here = self._here
-        if (
-            here is None
-            or here.driver is None
-            or here.driver.done()
-            or here.loop is not asyncio.get_running_loop()
-        ):
+        return (
+            here is not None
+            and here.driver is not None
+            and not here.driver.done()
+            and here.loop is asyncio.get_running_loop()
+        )
+
+    async def ensure_started(self) -> None:
+        if not self.running():
             await self.start()
 
     async def start(self) -> None:

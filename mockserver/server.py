@@ -68,7 +68,13 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
         self.limits: Limits = getattr(config, LIMITS_ATTRIBUTE, Limits())
-        self._deadline: asyncio.TimerHandle | None = None
+        # The deadline is a stamp moved on every request phase; one timer per connection wakes
+        # when the earliest stamp could have passed and re-arms itself if it has moved on. A
+        # timer made and cancelled per phase cost every request four loop calls.
+        self._deadline: float | None = None  # loop time, or None when nothing is awaited
+        self._waiting_for = ""
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0  # loop time the timer wakes at
         self._head_bytes: int | None = 0  # bytes of the request head so far; None once it is complete
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -81,6 +87,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -131,19 +140,27 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def _arm(self, seconds: float, waiting_for: str) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._expire, waiting_for)
+        deadline = self.loop.time() + seconds
+        self._deadline, self._waiting_for = deadline, waiting_for
+        if self._timer is None or self._timer_at > deadline:  # none, or set for a later stamp
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._timer_at = self.loop.call_later(seconds, self._check), deadline
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._deadline = None  # the timer, if any, finds nothing awaited and lapses
 
-    def _expire(self, waiting_for: str) -> None:
+    def _check(self) -> None:
+        self._timer = None
+        if self._deadline is None or self.transport.is_closing():
+            return
+        left = self._deadline - self.loop.time()
+        if left > 0:  # the stamp moved on since the timer was set
+            self._timer, self._timer_at = self.loop.call_later(left, self._check), self._deadline
+            return
         self._deadline = None
-        if not self.transport.is_closing():
-            logger.info("closing a connection from %s: %s did not arrive in time", self.client, waiting_for)
-            self.transport.close()
+        logger.info("closing a connection from %s: %s did not arrive in time", self.client, self._waiting_for)
+        self.transport.close()
 
 
 def raise_file_limit(connections: int) -> None:

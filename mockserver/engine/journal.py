@@ -61,6 +61,7 @@ class JournalEntry(NamedTuple):  # a tuple: cheap to make on every request
 
     def to_dict(self) -> dict[str, Any]:
         view = self._asdict()
+        view["duration_ms"] = round(self.duration_ms, 3)
         view["headers"] = [list(pair) for pair in shown_headers(self.headers)]
         return view
 

@@ -42,7 +42,10 @@ class MemoryStore:
         self._spent: dict[tuple[str, str], float] = {}  # (key, provider) -> credits
         self._windows: dict[str | None, limits.Window] = {}
         self._rules: list[FaultRule] = []
+        # Entries as recorded (seq 0) beside their sequence numbers: an entry is made once per
+        # request, and given its number only when it is read.
         self._journal: deque[JournalEntry] = deque(maxlen=self._journal_limit)
+        self._journal_seqs: deque[int] = deque(maxlen=self._journal_limit)
         self._journal_seq = 0
         self._deliveries: dict[str, Delivery] = {}
         self._timers: list[tuple[float, int, Timer]] = []
@@ -81,7 +84,9 @@ class MemoryStore:
         for delivery in [d for d in self._deliveries.values() if d.task_id in gone]:
             del self._deliveries[delivery.id]
         self._rules = [rule for rule in self._rules if rule.key != key]
-        self._journal = deque((e for e in self._journal if e.key != key), maxlen=self._journal_limit)
+        entries = [(seq, e) for seq, e in zip(self._journal_seqs, self._journal, strict=True) if e.key != key]
+        self._journal_seqs = deque((seq for seq, _ in entries), maxlen=self._journal_limit)
+        self._journal = deque((e for _, e in entries), maxlen=self._journal_limit)
         self._spent = {account: spent for account, spent in self._spent.items() if account[0] != key}
         self._windows.pop(key, None)
         return len(doomed)
@@ -203,10 +208,16 @@ class MemoryStore:
 
     async def record(self, entry: JournalEntry) -> None:
         self._journal_seq += 1
-        self._journal.append(JournalEntry(self._journal_seq, *entry[1:]))
+        self._journal_seqs.append(self._journal_seq)
+        self._journal.append(entry)
 
     async def journal(self, query: JournalQuery) -> list[JournalEntry]:
-        return [entry for entry in self._journal if query.matches(entry)]
+        since, unnumbered = query.since, query._replace(since=-1)
+        return [
+            entry._replace(seq=seq)
+            for seq, entry in zip(self._journal_seqs, self._journal, strict=True)
+            if seq > since and unnumbered.matches(entry)
+        ]
 
     # -- callback deliveries -----------------------------------------------------------
 

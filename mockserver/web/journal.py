@@ -42,25 +42,27 @@ async def journal(
     cap = fake.settings.journal_body_bytes
     taken = time.perf_counter() - started
     elapsed = (taken + (fault.delay if fault is not None else 0.0)) * 1000
-    entry = JournalEntry(
-        0,
-        arrived,
-        time.time() - taken,
-        scope["method"],
-        scope["path"],
-        scope["query_string"].decode("latin-1"),
-        api,
-        operation,
-        fingerprint(key),
-        status,
-        round(elapsed, 3),
-        None if fault is None else str(fault),
-        task[0] if task else None,
-        task[1] if task else None,
-        retry_after,
-        _packed(scope["headers"], cap),
-        body[:cap].decode("utf-8", "replace") if body else "",
-        len(body),
+    entry = JournalEntry._make(
+        (  # no Python-level __new__: this runs on every request
+            0,
+            arrived,
+            time.time() - taken,
+            scope["method"],
+            scope["path"],
+            scope["query_string"].decode("latin-1"),
+            api,
+            operation,
+            fingerprint(key),
+            status,
+            elapsed,
+            None if fault is None else str(fault),
+            task[0] if task else None,
+            task[1] if task else None,
+            retry_after,
+            _packed(scope["headers"], cap),
+            body[:cap].decode("utf-8", "replace") if body else "",
+            len(body),
+        )
     )
     await fake.engine.record(entry)
     if fake.request_log is not None:

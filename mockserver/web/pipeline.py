@@ -188,7 +188,8 @@ class Endpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         fake = self.fake
-        await fake.runtime.ensure_started()
+        if not fake.runtime.running():
+            await fake.runtime.start()
         scope[SCOPE_ROUTE] = self.route
         started, arrived = time.perf_counter(), fake.engine.now()
         headers = {name: value for name, value in scope["headers"] if name in WANTED_HEADERS}

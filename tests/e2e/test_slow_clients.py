@@ -96,6 +96,23 @@ def test_half_a_body_is_cut_off_after_the_body_timeout_and_the_fake_stays_up() -
         assert poll_works(port)
 
 
+def test_a_stalled_head_after_a_slow_body_meets_the_shorter_header_timeout() -> None:
+    # A body that takes 0.7 s (of its 60) leaves the connection's timer set 60 s out; the next
+    # head's 0.5 s deadline must still be kept.
+    with running(body_timeout=60, keepalive_timeout=5) as (_, port, _), connect(port) as sock:
+        body = b'{"model": "x"}'
+        sock.sendall(
+            f"POST {EVOLINK_CREATE} HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+        )
+        time.sleep(0.7)
+        sock.sendall(body)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 ")
+        sock.sendall(b"GET /v1/tasks/x HTTP/1.1\r\nHost: a\r\n")  # and no more
+        started = time.monotonic()
+        assert closed_within(sock, 5) and time.monotonic() - started < 3
+
+
 def test_headers_over_the_limit_answer_431_in_json_and_close() -> None:
     with running(max_header_bytes=2048) as (_, port, _), connect(port) as sock:
         sock.sendall(b"GET /v1/tasks/x HTTP/1.1\r\nHost: a\r\nX-Big: " + b"z" * 4096 + b"\r\n\r\n")
