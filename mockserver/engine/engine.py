@@ -219,8 +219,7 @@ class Engine(TimedEffects):
     async def _plan(self, task: Task, rule: FaultRule) -> Task:
         """A rule's failure and callback plans, given to the task it fired for (a second
         store write: rules that carry plans are rare, and only then is it needed)."""
-        planned = replace(
-            task,
+        planned = task._replace(
             planned_failure=rule.fail or task.planned_failure,
             callback_plan=rule.callback or task.callback_plan,
         )
@@ -249,7 +248,9 @@ class Engine(TimedEffects):
 
     def _expired(self, task: Task, now: float) -> bool:
         retention = self.timing.retention
-        return retention is not None and now >= task.ends_at + retention
+        if retention is None or now < task.created_at + retention:  # a task never ends before
+            return False  # it is created: the common case, without working out its end
+        return now >= task.ends_at + retention
 
     async def find(self, task_id: str) -> Task:
         task = await self.store.task(task_id)
@@ -302,7 +303,7 @@ class Engine(TimedEffects):
             task = await self.find(task_id)
             if self.observe(task).status.finished:
                 raise TaskAlreadyFinished(task_id)
-            ended = replace(task, ending=Ending(self.now(), status, failure))
+            ended = task._replace(ending=Ending(self.now(), status, failure))
             if await self.store.swap_task(task, ended):
                 break
         await self._emit(ended)

@@ -27,14 +27,19 @@ class Ids:
         return str(uuid.UUID(int=self._number(purpose, n, 16), version=4))
 
     def token(self, purpose: str, n: int, length: int, alphabet: str = LOWER_ALNUM) -> str:
-        value, base, chars = self._number(purpose, n, 32), len(alphabet), []
+        base, chars = len(alphabet), []
+        # The `length` lowest digits in `base`: reduced first, so the loop divides a small int
+        # instead of a 256-bit one (the same digits).
+        value = self._number(purpose, n, 32) % base**length
         for _ in range(length):
             value, index = divmod(value, base)
             chars.append(alphabet[index])
         return "".join(chars)
 
     def hex(self, purpose: str, n: int, length: int = 32) -> str:
-        return f"{self._number(purpose, n, (length + 1) // 2):0{length}x}"[:length]
+        if length % 2:  # the number's hex, unpadded when it has a leading zero digit
+            return f"{self._number(purpose, n, (length + 1) // 2):0{length}x}"[:length]
+        return hashlib.blake2b(f"{self.seed}:{purpose}:{n}".encode(), digest_size=length // 2).hexdigest()
 
 
 @functools.lru_cache(maxsize=4096)  # a handful of keys, looked up on every request

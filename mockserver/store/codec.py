@@ -28,10 +28,7 @@ def _plan(value: dict[str, Any] | None) -> CallbackPlan | None:
 
 
 def encode_task(task: Task) -> bytes:
-    document = asdict(task)
-    if task.ending is not None:
-        document["ending"]["status"] = task.ending.status.value
-    return orjson.dumps(document)
+    return orjson.dumps(task._asdict())  # orjson writes the nested dataclasses and the enum
 
 
 def decode_task(data: bytes | str) -> Task:

@@ -43,8 +43,9 @@ def retry_headers(status: int, retry_after: int | None) -> dict[str, str] | None
 
 
 def retry_after_of(response: Response | None) -> int | None:
-    """The Retry-After seconds an answer carries (for the journal), if any."""
-    if response is None:
+    """The Retry-After seconds an answer carries (for the journal), if any: only errors (a 429,
+    a rule's 503) carry one here."""
+    if response is None or response.status_code < 400:
         return None
     for name, value in response.raw_headers:
         if name == b"retry-after":

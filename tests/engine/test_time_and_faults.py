@@ -174,10 +174,10 @@ def test_a_planned_failure_after_seconds_moves_the_end_and_shows_the_progress_th
     )  # fmt: skip
     at_once = task.observe(100.0)
     assert task.planned_end == 100.0 and at_once.status is TaskStatus.FAILED and at_once.progress == 0
-    later = replace(task, planned_failure=Failure("x", after=41.0))
+    later = task._replace(planned_failure=Failure("x", after=41.0))
     assert later.planned_end == 141.0 and later.observe(140.9).status is TaskStatus.RUNNING
     assert 0 < later.observe(141.0).progress < 99
-    never = replace(task, planned_failure=Failure("x", after=10_000.0))
+    never = task._replace(planned_failure=Failure("x", after=10_000.0))
     assert never.planned_end == task.natural_end == 179.0
 
 

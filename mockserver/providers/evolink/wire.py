@@ -94,7 +94,8 @@ def usage(task: Task) -> dict[str, Any]:
 
 def render_task(task: Task, snapshot: Snapshot, base_url: str) -> dict[str, Any]:
     """The task-query body (also the callback body)."""
-    task_info: dict[str, Any] = {"can_cancel": snapshot.status is TaskStatus.QUEUED}
+    status = snapshot.status
+    task_info: dict[str, Any] = {"can_cancel": status is TaskStatus.QUEUED}
     if snapshot.remaining is not None:
         task_info["estimated_time"] = snapshot.remaining
     task_info["video_duration"] = task.duration
@@ -105,16 +106,18 @@ def render_task(task: Task, snapshot: Snapshot, base_url: str) -> dict[str, Any]
         "object": "video.generation.task",
         "progress": snapshot.progress,
     }
-    if snapshot.status is TaskStatus.SUCCEEDED:
+    if status is TaskStatus.SUCCEEDED:
         body["results"] = [media_url(base_url, task.media_token)]
-    body["status"] = STATUS_WORDS[snapshot.status]
+    body["status"] = STATUS_WORDS[status]
     if snapshot.failure is not None:
         body["error"] = {
             "code": snapshot.failure.code,
             "type": "task_error",
             "message": snapshot.failure.message or failure_message(snapshot.failure.code),
         }
-    body.update(task_info=task_info, type="video", usage=usage(task))
+    body["task_info"] = task_info
+    body["type"] = "video"
+    body["usage"] = usage(task)
     return body
 
 
