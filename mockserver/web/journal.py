@@ -28,7 +28,6 @@ async def journal(
     operation: str | None,
     key: str | None,
     status: int | None,
-    *,
     started: float,
     arrived: float,
     fault: Fault | None = None,

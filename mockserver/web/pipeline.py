@@ -235,19 +235,19 @@ class Endpoint:
             sent = (
                 None if response is None or (fault is not None and fault.drop in (RESET, LOST)) else response
             )
-            await journal(
+            await journal(  # positional: keyword matching costs every request
                 fake,
                 scope,
                 self.api.slug,
                 self.op.id,
                 call.key,
                 None if sent is None else sent.status_code,
-                started=started,
-                arrived=arrived,
-                fault=fault,
-                task=shown,
-                retry_after=retry_after_of(sent),
-                body=call.raw_body,
+                started,
+                arrived,
+                fault,
+                shown,
+                retry_after_of(sent),
+                call.raw_body,
             )
         if response is None:
             assert fault is not None
