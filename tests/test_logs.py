@@ -10,10 +10,26 @@ import json
 import logging
 import re
 import sys
+import time
+from typing import Any, NamedTuple
 
 import pytest
 
 from mockserver.logs import BATCH, FLUSH_SECONDS, JsonFormatter, RequestLog, configure
+
+
+class Request(NamedTuple):  # what the journal hands the request log
+    method: str
+    path: str
+    provider: str | None
+    operation: str | None
+    status: int | None
+    duration_ms: float
+    wall: float = 0.0
+
+
+def request(*fields: Any) -> Request:
+    return Request(*fields, wall=time.time())
 
 
 def record(**extra: object) -> logging.LogRecord:
@@ -48,7 +64,7 @@ def test_an_exception_is_kept_as_text() -> None:
 def test_a_text_request_line_and_with_no_loop_to_wait_on_it_is_written_at_once() -> None:
     stream = io.StringIO()
     log = RequestLog("text", stream)
-    log.add("GET", "/v1/tasks/t1", "evolink", "getTaskDetail", 200, 0.42)
+    log.add(request("GET", "/v1/tasks/t1", "evolink", "getTaskDetail", 200, 0.42))
     [line] = stream.getvalue().splitlines()
     assert re.fullmatch(
         r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} GET /v1/tasks/t1 evolink.getTaskDetail 200 0.4ms", line
@@ -58,7 +74,7 @@ def test_a_text_request_line_and_with_no_loop_to_wait_on_it_is_written_at_once()
 def test_a_json_request_line_has_the_formatters_fields_and_the_requests() -> None:
     stream = io.StringIO()
     log = RequestLog("json", stream)
-    log.add("POST", "/v2/video/generations", "aimlapi", "createVideo", 201, 1.23456)
+    log.add(request("POST", "/v2/video/generations", "aimlapi", "createVideo", 201, 1.23456))
     log.flush()
     entry = json.loads(stream.getvalue())
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", entry.pop("time"))
@@ -79,12 +95,12 @@ def test_a_json_request_line_has_the_formatters_fields_and_the_requests() -> Non
 async def test_on_a_loop_lines_are_written_by_a_timer_or_a_full_batch() -> None:
     stream = io.StringIO()
     log = RequestLog("text", stream)
-    log.add("GET", "/a", "evolink", None, 404, 0.1)
+    log.add(request("GET", "/a", "evolink", None, 404, 0.1))
     assert stream.getvalue() == ""
     await asyncio.sleep(FLUSH_SECONDS + 0.1)
     assert stream.getvalue().count("\n") == 1
     for n in range(BATCH):
-        log.add("GET", f"/b{n}", "evolink", None, 404, 0.1)
+        log.add(request("GET", f"/b{n}", "evolink", None, 404, 0.1))
     assert stream.getvalue().count("\n") == 1 + BATCH  # the full batch went at once, no wait
     log.flush()
     assert stream.getvalue().count("\n") == 1 + BATCH

@@ -65,7 +65,7 @@ async def journal(
     )
     await fake.engine.record(entry)
     if fake.request_log is not None:
-        fake.request_log.add(scope["method"], scope["path"], api, operation, status, elapsed)
+        fake.request_log.add(entry)
 
 
 CAPPED = b"x-mock-journal: later headers left out: over MOCKSERVER_JOURNAL_BODY_BYTES"
