@@ -161,7 +161,9 @@ class Engine(TimedEffects):
     def gate(self, operation: str, key: str | None, accepted: bool) -> Gate:
         state = self.clock.state
         limited = accepted and self.rate_limit > 0
-        return Gate(operation, key, limited, self.rate_limit, self.clock.now(), state.version, self.seed)
+        # `_make`: no Python-level __new__ (a gate is made on every request)
+        now = self.clock.now()
+        return Gate._make((operation, key, limited, self.rate_limit, now, state.version, self.seed))
 
     def _fresh(self, gate: Gate, clock: ClockState) -> Gate:
         self._adopt(clock)

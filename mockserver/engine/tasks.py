@@ -146,9 +146,8 @@ class Timing:
     retention: float | None = 7 * 86400.0
 
 
-@dataclass(frozen=True, slots=True)
-class NewTask:
-    """What a create asks for, in neutral words."""
+class NewTask(NamedTuple):
+    """What a create asks for, in neutral words (a tuple: made on every create)."""
 
     provider: str
     model: str

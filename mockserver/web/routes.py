@@ -102,7 +102,12 @@ class Router:
                     if not api.case_sensitive:
                         self._folded.add(mount, op, endpoint)
         self._owners.sort(key=lambda owner: -len(owner[0]))
-        self._static, self._templated = self._exact.static, self._exact.templated
+        # A static route's match is made once and shared (callers only read it).
+        self._static = {
+            path: {method: Match(endpoint) for method, endpoint in methods.items()}
+            for path, methods in self._exact.static.items()
+        }
+        self._templated = self._exact.templated
         self._lenient = bool(self._folded.static or self._folded.templated) or any(
             api.trailing_slash is not TrailingSlash.STRICT for api in apis
         )
@@ -110,13 +115,13 @@ class Router:
     def match(self, method: str, path: str) -> Match:
         lookup = "GET" if method == "HEAD" else method  # HEAD is served by GET, as Starlette does
         # the hot path, inline: one dict lookup, then the patterns
-        methods = self._static.get(path)
-        if methods is not None and (endpoint := methods.get(lookup)) is not None:
-            return Match(endpoint)
+        matches = self._static.get(path)
+        if matches is not None and (found := matches.get(lookup)) is not None:
+            return found
         for pattern, candidates in self._templated:
-            found = pattern.match(path)
-            if found is not None and (endpoint := candidates.get(lookup)) is not None:
-                return Match(endpoint, found.groupdict())
+            parsed = pattern.match(path)
+            if parsed is not None and (endpoint := candidates.get(lookup)) is not None:
+                return Match(endpoint, parsed.groupdict())
         return self._miss(lookup, path)
 
     def _miss(self, lookup: str, path: str) -> Match:
