@@ -11,7 +11,7 @@ import itertools
 import secrets
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -66,7 +66,7 @@ class Engine(TimedEffects):
     ) -> None:
         self.store = store
         # Journal an entry: the store's own verb (every request records one; no extra frame).
-        self.record: Callable[[JournalEntry], Awaitable[None]] = store.record
+        self.record: Callable[[JournalEntry], None] = store.record
         self.clock = Clock(clock)
         self.timing = timing
         self.seed = seed if seed is not None else secrets.randbelow(2**31)

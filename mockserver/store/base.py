@@ -99,9 +99,10 @@ class Store(Protocol):
 
     # -- the journal -------------------------------------------------------------------
 
-    async def record(self, entry: JournalEntry) -> None:
+    def record(self, entry: JournalEntry) -> None:
         """Append the entry, numbered (`seq`) by the store; a shared store may write it a
-        moment later, but before this process next reads the journal."""
+        moment later, but before this process next reads the journal. Not a coroutine: every
+        request records one, and no store waits for anything to take it (called on the loop)."""
 
     async def journal(self, query: JournalQuery) -> list[JournalEntry]:
         """The entries `query` matches, oldest first."""

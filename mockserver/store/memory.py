@@ -206,7 +206,7 @@ class MemoryStore:
 
     # -- the journal -------------------------------------------------------------------
 
-    async def record(self, entry: JournalEntry) -> None:
+    def record(self, entry: JournalEntry) -> None:
         self._journal_seq += 1
         self._journal_seqs.append(self._journal_seq)
         self._journal.append(entry)

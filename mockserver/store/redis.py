@@ -260,7 +260,7 @@ class RedisStore:
 
     # -- the journal ---------------------------------------------------------------------
 
-    async def record(self, entry: JournalEntry) -> None:
+    def record(self, entry: JournalEntry) -> None:
         self._pending.append(codec.encode_entry(entry))
         loop = asyncio.get_running_loop()
         if self._flushing is None or self._flushing.get_loop() is not loop:

@@ -68,7 +68,7 @@ class MockApp:
         status = response.status_code
         if api.journaled:
             key = bearer(next((v for k, v in scope["headers"] if k == b"authorization"), None))
-            await journal(fake, scope, api.slug, None, key, status, started=started, arrived=arrived)
+            journal(fake, scope, api.slug, None, key, status, started=started, arrived=arrived)
         await response(scope, receive, send)
 
     async def _miss(
@@ -87,9 +87,7 @@ class MockApp:
             response.headers["Allow"] = ", ".join(allowed)
         if api.journaled:
             key = bearer(next((v for k, v in scope["headers"] if k == b"authorization"), None))
-            await journal(
-                fake, scope, api.slug, None, key, response.status_code, started=started, arrived=arrived
-            )
+            journal(fake, scope, api.slug, None, key, response.status_code, started=started, arrived=arrived)
         await response(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mockserver.fake import Fake
 
 
-async def journal(
+def journal(
     fake: Fake,
     scope: Scope,
     api: str,
@@ -63,7 +63,7 @@ async def journal(
             len(body),
         )
     )
-    await fake.engine.record(entry)
+    fake.engine.record(entry)
     if fake.request_log is not None:
         fake.request_log.add(entry)
 

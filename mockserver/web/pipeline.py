@@ -235,7 +235,7 @@ class Endpoint:
             sent = (
                 None if response is None or (fault is not None and fault.drop in (RESET, LOST)) else response
             )
-            await journal(  # positional: keyword matching costs every request
+            journal(  # positional: keyword matching costs every request
                 fake,
                 scope,
                 self.api.slug,

@@ -116,8 +116,8 @@ class CopyingStore:
     async def clear_rules(self) -> None:
         await self._inner.clear_rules()
 
-    async def record(self, entry: JournalEntry) -> None:
-        await self._inner.record(codec.decode_entry(codec.encode_entry(entry)))
+    def record(self, entry: JournalEntry) -> None:
+        self._inner.record(codec.decode_entry(codec.encode_entry(entry)))
 
     async def journal(self, query: JournalQuery) -> list[JournalEntry]:
         return [codec.decode_entry(codec.encode_entry(e)) for e in await self._inner.journal(query)]
