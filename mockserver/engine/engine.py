@@ -27,7 +27,7 @@ from mockserver.engine.errors import (
     TaskNotFound,
 )
 from mockserver.engine.faults import FaultRule
-from mockserver.engine.gate import Admission, Gate, Insert
+from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
 from mockserver.engine.ids import Ids
 from mockserver.engine.journal import EVERYTHING, JournalEntry, JournalQuery
 from mockserver.engine.tasks import Ending, Failure, NewTask, Snapshot, Task, TaskStatus, Timing
@@ -41,6 +41,8 @@ DEFAULT_TIMING = Timing()
 
 def _refuse(admission: Admission) -> FaultRule | None:
     """Raise what refused the request; else the rule that fired along with it, if any."""
+    if admission is ADMITTED:  # the usual case
+        return None
     rule = admission.rule
     if rule is not None and rule.blocks:
         raise FaultFired(rule)

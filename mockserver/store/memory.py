@@ -124,7 +124,8 @@ class MemoryStore:
 
     async def read_task(self, gate: Gate, task_id: str) -> tuple[Admission, Task | None]:
         admission = self._admit(gate)
-        return admission, (self._tasks.get(task_id) if admission.admitted else None)
+        admitted = admission is ADMITTED or admission.admitted  # the first: the usual case, no property
+        return admission, (self._tasks.get(task_id) if admitted else None)
 
     async def insert_task(
         self, gate: Gate, task: Task, balance: float | None, timers: Sequence[Timer]

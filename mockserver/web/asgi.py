@@ -19,7 +19,7 @@ from mockserver.web.conformance import Conformance
 from mockserver.web.errors import ApiError, error_response
 from mockserver.web.journal import journal
 from mockserver.web.pipeline import SCOPE_ROUTE, Api, bearer
-from mockserver.web.routes import Router
+from mockserver.web.routes import Match, Router
 
 
 class MockApp:
@@ -32,8 +32,13 @@ class MockApp:
         if kind == "http":
             if self.conformance is not None:
                 await self.conformance(self._http, scope, receive, send)
+                return
+            found = self.router.match(scope["method"], scope["path"])  # `_http`, inline: one frame less
+            if found.endpoint is not None:
+                scope["path_params"] = found.params
+                await found.endpoint(scope, receive, send)
             else:
-                await self._http(scope, receive, send)
+                await self._unrouted(found, scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
         elif kind == "websocket":
@@ -45,6 +50,10 @@ class MockApp:
             scope["path_params"] = found.params
             await found.endpoint(scope, receive, send)
             return
+        await self._unrouted(found, scope, receive, send)
+
+    async def _unrouted(self, found: Match, scope: Scope, receive: Receive, send: Send) -> None:
+        """A redirect (an API that redirects a trailing slash), a 405 or a 404."""
         owner = found.owner or self.router.fallback
         if found.redirect is not None:
             await self._redirect(owner, found.redirect, scope, receive, send)

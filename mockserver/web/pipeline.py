@@ -40,7 +40,7 @@ from mockserver.web.faults import (
     read_fault,
 )
 from mockserver.web.journal import journal
-from mockserver.web.responses import retry_after_of
+from mockserver.web.responses import JSONBytes, retry_after_of
 
 SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
 PROBLEM_HEADER = "X-Mock-Problem"  # why a mock trigger was refused (the provider's 400 rarely says)
@@ -254,7 +254,16 @@ class Endpoint:
             await self._drain(call)
             drop(scope, fault, partial=False)
             return
-        if fault is None:
+        if fault is None and type(response) is JSONBytes:  # Response.__call__'s two sends, inline
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": response.raw_headers,
+                }
+            )
+            await send({"type": "http.response.body", "body": response.body})
+        elif fault is None:
             await response(scope, receive, send)
         else:
             await answer(response, fault, scope, receive, send)
