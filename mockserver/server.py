@@ -76,6 +76,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0  # loop time the timer wakes at
         self._head_bytes: int | None = 0  # bytes of the request head so far; None once it is complete
+        # One per connection, read only: every request's scope carries it. (The per-request
+        # hooks below call HttpToolsProtocol directly: `super()` costs each request too.)
+        self._extensions = {ABORT: self._abort}
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -105,11 +108,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
                 )
                 self.transport.close()
                 return
-        super().data_received(data)
+        HttpToolsProtocol.data_received(self, data)
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self.scope["extensions"] = {ABORT: self._abort}  # type: ignore[dict-item]
+        HttpToolsProtocol.on_message_begin(self)
+        self.scope["extensions"] = self._extensions  # type: ignore[typeddict-item]
         if self._deadline is None:  # a later request on a kept-alive connection
             self._arm(self.limits.header_timeout, "its request head")
 
@@ -129,15 +132,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._head_bytes = None
         self._arm(self.limits.body_timeout, "its body")
-        super().on_headers_complete()
+        HttpToolsProtocol.on_headers_complete(self)
 
     def on_body(self, body: bytes) -> None:
         self._arm(self.limits.body_timeout, "its body")
-        super().on_body(body)
+        HttpToolsProtocol.on_body(self, body)
 
     def on_message_complete(self) -> None:
         self._disarm()
-        super().on_message_complete()
+        HttpToolsProtocol.on_message_complete(self)
 
     def _arm(self, seconds: float, waiting_for: str) -> None:
         deadline = self.loop.time() + seconds
