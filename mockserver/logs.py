@@ -123,40 +123,39 @@ class RequestLog:
             pass
 
     def _lines(self, requests: list[Request]) -> list[str]:
-        lines, second, stamp = [], -1, ""
+        lines: list[str] = []
+        append, text, second, stamp = lines.append, not self._json, -1, ""
         for request in requests:
             wall = request.wall
-            if int(wall) != second:  # the date is formatted once a second, not once a line
-                second = int(wall)
-                stamp = (
-                    datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-                    if self._json
-                    else time.strftime("%Y-%m-%d %H:%M:%S,", time.localtime(second))
-                )
-            millis = MILLIS[int((wall - second) * 1000)]
-            ms = request.duration_ms
-            tenths = int(ms * 10 + 0.5)  # `{ms:.1f}` without float formatting, a third of a line's cost
-            if not self._json:
-                lines.append(
-                    f"{stamp}{millis} {request.method} {request.path} {request.provider}.{request.operation}"
-                    f" {request.status} {tenths // 10}.{tenths % 10}ms"
-                )
-                continue
+            whole = int(wall)
+            if whole != second:  # the date is formatted once a second, not once a line
+                second, stamp = whole, self._stamp(whole)
+            when = stamp + MILLIS[int((wall - whole) * 1000)]
+            tenths = int(request.duration_ms * 10 + 0.5)  # `{ms:.1f}` without float formatting
             message = (
                 f"{request.method} {request.path} {request.provider}.{request.operation}"
                 f" {request.status} {tenths // 10}.{tenths % 10}ms"
             )
-            fields = {
-                "time": f"{stamp}{millis}+00:00",
-                "level": "info",
-                "logger": REQUESTS,
-                "message": message,
-                "method": request.method,
-                "path": request.path,
-                "provider": request.provider,
-                "operation": request.operation,
-                "status": request.status,
-                "duration_ms": round(ms, 3),
-            }
-            lines.append(orjson.dumps(fields).decode())
+            append(f"{when} {message}" if text else self._json_line(when, message, request))
         return lines
+
+    def _stamp(self, second: int) -> str:
+        if self._json:
+            return datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        return time.strftime("%Y-%m-%d %H:%M:%S,", time.localtime(second))
+
+    @staticmethod
+    def _json_line(when: str, message: str, request: Request) -> str:
+        fields = {
+            "time": f"{when}+00:00",
+            "level": "info",
+            "logger": REQUESTS,
+            "message": message,
+            "method": request.method,
+            "path": request.path,
+            "provider": request.provider,
+            "operation": request.operation,
+            "status": request.status,
+            "duration_ms": round(request.duration_ms, 3),
+        }
+        return orjson.dumps(fields).decode()
