@@ -15,6 +15,7 @@ import logging
 import sys
 import time
 from datetime import UTC, datetime
+from math import floor
 from typing import Any, Protocol, TextIO
 
 import orjson
@@ -24,7 +25,9 @@ TEXT_FORMAT = "%(asctime)s %(message)s"
 REQUESTS = "mockserver.requests"  # the logger name request lines carry
 FLUSH_SECONDS = 0.5  # how long a request line may wait to be written
 BATCH = 512  # lines that are written at once, however recent
-MILLIS = tuple(f"{n:03d}" for n in range(1000))  # a line's milliseconds, formatted once
+# Formatted once, not on every line: a line's milliseconds, and durations under 100 ms.
+MILLIS = tuple(f"{n:03d}" for n in range(1000))
+TOOK = tuple(f"{n // 10}.{n % 10}ms" for n in range(1000))
 # What every LogRecord carries; anything else on a record came from `extra=` and is a field.
 STANDARD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "message",
@@ -127,16 +130,19 @@ class RequestLog:
         append, text, second, stamp = lines.append, not self._json, -1, ""
         for request in requests:
             wall = request.wall
-            whole = int(wall)
+            whole = floor(wall)
             if whole != second:  # the date is formatted once a second, not once a line
                 second, stamp = whole, self._stamp(whole)
-            when = stamp + MILLIS[int((wall - whole) * 1000)]
-            tenths = int(request.duration_ms * 10 + 0.5)  # `{ms:.1f}` without float formatting
-            message = (
-                f"{request.method} {request.path} {request.provider}.{request.operation}"
-                f" {request.status} {tenths // 10}.{tenths % 10}ms"
-            )
-            append(f"{when} {message}" if text else self._json_line(when, message, request))
+            millis = MILLIS[floor((wall - whole) * 1000)]
+            tenths = floor(request.duration_ms * 10 + 0.5)  # `{ms:.1f}` without float formatting
+            took = TOOK[tenths] if tenths < len(TOOK) else f"{tenths // 10}.{tenths % 10}ms"
+            if text:  # one string built per line
+                append(
+                    f"{stamp}{millis} {request.method} {request.path} {request.provider}."
+                    f"{request.operation} {request.status} {took}"
+                )
+            else:
+                append(self._json_line(stamp + millis, took, request))
         return lines
 
     def _stamp(self, second: int) -> str:
@@ -145,7 +151,10 @@ class RequestLog:
         return time.strftime("%Y-%m-%d %H:%M:%S,", time.localtime(second))
 
     @staticmethod
-    def _json_line(when: str, message: str, request: Request) -> str:
+    def _json_line(when: str, took: str, request: Request) -> str:
+        message = (
+            f"{request.method} {request.path} {request.provider}.{request.operation} {request.status} {took}"
+        )
         fields = {
             "time": f"{when}+00:00",
             "level": "info",
