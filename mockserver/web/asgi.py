@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from mockserver.engine.ids import fingerprint
 from mockserver.fake import Fake
 from mockserver.web.conformance import Conformance
 from mockserver.web.errors import ApiError, error_response
@@ -76,7 +77,7 @@ class MockApp:
             response = Response(status_code=307, headers={"Location": location})
         status = response.status_code
         if api.journaled:
-            key = bearer(next((v for k, v in scope["headers"] if k == b"authorization"), None))
+            key = _key_of(scope)
             journal(fake, scope, api.slug, None, key, status, started=started, arrived=arrived)
         await response(scope, receive, send)
 
@@ -95,7 +96,7 @@ class MockApp:
         if allowed:
             response.headers["Allow"] = ", ".join(allowed)
         if api.journaled:
-            key = bearer(next((v for k, v in scope["headers"] if k == b"authorization"), None))
+            key = _key_of(scope)
             journal(fake, scope, api.slug, None, key, response.status_code, started=started, arrived=arrived)
         await response(scope, receive, send)
 
@@ -116,3 +117,8 @@ class MockApp:
                     self.fake.request_log.flush()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _key_of(scope: Scope) -> str | None:
+    """The fingerprint of the bearer key a request sent, if any (as the journal keeps it)."""
+    return fingerprint(bearer(next((v for k, v in scope["headers"] if k == b"authorization"), None)))

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from starlette.types import Scope
 
 from mockserver.engine.faults import Fault
-from mockserver.engine.ids import fingerprint
 from mockserver.engine.journal import JournalEntry
 
 if TYPE_CHECKING:
@@ -26,7 +25,7 @@ def journal(
     scope: Scope,
     api: str,
     operation: str | None,
-    key: str | None,
+    key: str | None,  # the bearer key's fingerprint
     status: int | None,
     started: float,
     arrived: float,
@@ -51,7 +50,7 @@ def journal(
             scope["query_string"].decode("latin-1"),
             api,
             operation,
-            fingerprint(key),
+            key,
             status,
             elapsed,
             None if fault is None else str(fault),
