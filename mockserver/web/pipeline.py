@@ -44,20 +44,6 @@ from mockserver.web.responses import JSONBytes, retry_after_of
 
 SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
 PROBLEM_HEADER = "X-Mock-Problem"  # why a mock trigger was refused (the provider's 400 rarely says)
-WANTED_HEADERS = frozenset(
-    {
-        b"authorization",
-        b"content-length",
-        b"content-type",
-        b"host",
-        b"origin",
-        b"sec-fetch-site",
-        b"x-mock-token",
-        FAULT_HEADER,
-        FAIL_HEADER,
-        CALLBACK_HEADER,
-    }
-)
 
 Handler = Callable[["Call"], Awaitable[Response]]
 Access = Callable[[Scope, dict[bytes, bytes]], ApiError | None]  # the refusal, or None
@@ -218,7 +204,7 @@ class Endpoint:
             await fake.runtime.start()
         scope[SCOPE_ROUTE] = self.route
         started, arrived = time.perf_counter(), fake.engine.clock.now()
-        headers = {name: value for name, value in scope["headers"] if name in WANTED_HEADERS}
+        headers = dict(scope["headers"])  # by name, the last one of a name wins (built in C)
         call = Call(scope, receive, self.op, self.api, fake, headers)
         response: Response | None
         try:
