@@ -40,18 +40,13 @@ class Runtime:
         self.engine, self.sender, self.settle_seconds = engine, sender, settle_seconds
         self._opened = False
         self._here: _Loop | None = None
+        self.serving: asyncio.AbstractEventLoop | None = None  # the loop the driver runs on
         self._last_prune = time.monotonic()
         engine.on_schedule = self._on_schedule
 
     def running(self) -> bool:
-        """The driver runs on this loop (asked on every request, so a plain call, no await)."""
-        here = self._here
-        return (
-            here is not None
-            and here.driver is not None
-            and not here.driver.done()
-            and here.loop is asyncio.get_running_loop()
-        )
+        """The driver runs on this loop (asked on every request: one comparison)."""
+        return self.serving is asyncio.get_running_loop()
 
     async def ensure_started(self) -> None:
         if not self.running():
@@ -64,12 +59,19 @@ class Runtime:
         here = self._on(asyncio.get_running_loop())
         if here.driver is None or here.driver.done():
             here.driver = here.loop.create_task(self._drive(here))
+            here.driver.add_done_callback(self._driver_ended)
+        self.serving = here.loop
         every = self.engine.heartbeat
         if every is not None and (here.heart is None or here.heart.done()):
             here.heart = here.loop.create_task(self._beat(every))
 
+    def _driver_ended(self, driver: asyncio.Task[None]) -> None:
+        here = self._here
+        if here is not None and here.driver is driver:  # the next request starts another
+            self.serving = None
+
     async def stop(self) -> None:
-        here, self._here = self._here, None
+        here, self._here, self.serving = self._here, None, None
         for task in (here.driver, here.heart) if here is not None else ():
             if task is not None:
                 task.cancel()
@@ -92,6 +94,7 @@ class Runtime:
                     if task is not None:
                         here.loop.call_soon_threadsafe(task.cancel)
             here = self._here = _Loop(loop)
+            self.serving = None
         return here
 
     def _lock(self) -> asyncio.Lock:

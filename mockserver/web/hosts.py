@@ -54,7 +54,7 @@ def _reached(name: str, server: Any, known: frozenset[str]) -> bool:
 
 
 def base_url(
-    scope: MutableMapping[str, Any], host_header: str | None, settings: Settings, known: frozenset[str]
+    scope: MutableMapping[str, Any], host_header: bytes | None, settings: Settings, known: frozenset[str]
 ) -> str:
     """Where links in answers point: the public URL, else the `Host` the client used when it is
     a name the fake is reached by, else the address the connection reached."""
@@ -66,8 +66,9 @@ def base_url(
 
 @functools.lru_cache(maxsize=256)  # the same few (scheme, Host, address) on every request
 def _base_url(
-    scheme: str, host_header: str | None, server: tuple[Any, ...] | None, known: frozenset[str]
+    scheme: str, raw_host: bytes | None, server: tuple[Any, ...] | None, known: frozenset[str]
 ) -> str:
+    host_header = None if raw_host is None else raw_host.decode("latin-1")  # decoded on a miss only
     if host_header and _reached(host_name(host_header), server, known):
         return f"{scheme}://{host_header.strip()}"
     server = server or ("127.0.0.1", 80)

@@ -127,7 +127,7 @@ class Call:
     @property
     def base_url(self) -> str:
         """Where result links point (`web/hosts.py`: never a host the fake is not reached by)."""
-        return hosts.base_url(self.scope, self.header(b"host"), self.settings, self.fake.known_hosts)
+        return hosts.base_url(self.scope, self.headers.get(b"host"), self.settings, self.fake.known_hosts)
 
     # -- the engine's verbs, through this request's gate ---------------------------------
 
