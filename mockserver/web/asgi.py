@@ -19,7 +19,8 @@ from mockserver.fake import Fake
 from mockserver.web.conformance import Conformance
 from mockserver.web.errors import ApiError, error_response
 from mockserver.web.journal import journal
-from mockserver.web.pipeline import SCOPE_ROUTE, Api, bearer
+from mockserver.web.pipeline import SCOPE_ROUTE, Api
+from mockserver.web.reading import bearer
 from mockserver.web.routes import Match, Router
 
 

@@ -8,12 +8,10 @@ Web layer: a plain ASGI endpoint per operation (no Request object on the hot pat
 from __future__ import annotations
 
 import enum
-import functools
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, unquote_to_bytes
 
 import orjson
 from starlette.responses import Response
@@ -40,6 +38,7 @@ from mockserver.web.faults import (
     read_fault,
 )
 from mockserver.web.journal import journal
+from mockserver.web.reading import bearer, query_values
 from mockserver.web.responses import JSONBytes, retry_after_of
 
 SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
@@ -157,38 +156,6 @@ class Call:
         if rule is not None:
             self._ride(rule)
         return self.task
-
-
-@functools.lru_cache(maxsize=1024)  # clients send the same few keys again and again
-def bearer(value: bytes | None) -> str | None:
-    if value is None:
-        return None
-    scheme, _, token = value.decode("latin-1").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
-
-
-def query_values(raw: bytes) -> dict[str, str]:
-    """The query string's values by name (the last of repeated names), blank values kept, as
-    `urllib.parse.parse_qsl` reads them (tests/web/test_query.py), at a fraction of its cost:
-    only a part with `%` or `+` in it is unquoted."""
-    values = {}
-    for part in raw.decode("latin-1").split("&"):
-        if part:
-            name, _, value = part.partition("=")
-            if "%" in part or "+" in part:
-                name, value = _unquote(name), _unquote(value)
-            values[name] = value
-    return values
-
-
-@functools.lru_cache(maxsize=4096)  # a client polls each task many times: its escaped id recurs
-def _unquote(text: str) -> str:
-    """`urllib.parse.unquote` after `+` -> space; an ASCII text (any query as sent) skips its
-    regex split of ASCII runs, half its cost."""
-    text = text.replace("+", " ")
-    if text.isascii():
-        return unquote_to_bytes(text).decode("utf-8", "replace")
-    return unquote(text)
 
 
 class Endpoint:

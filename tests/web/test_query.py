@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mockserver.web.pipeline import query_values
+from mockserver.web.reading import query_values
 
 QUERY_BYTES = st.binary(max_size=60) | st.lists(
     st.sampled_from([b"a", b"b", b"=", b"&", b"%", b"%41", b"+", b"%zz", b";", b"\xc3\xa9", b""]), max_size=12

@@ -1,0 +1,43 @@
+"""What a request carries that every operation reads the same way: its bearer key and its
+query string's values, each read at a fraction of the general tools' cost (they run on every
+request).
+
+Web layer.
+"""
+
+from __future__ import annotations
+
+import functools
+from urllib.parse import unquote, unquote_to_bytes
+
+
+@functools.lru_cache(maxsize=1024)  # clients send the same few keys again and again
+def bearer(value: bytes | None) -> str | None:
+    if value is None:
+        return None
+    scheme, _, token = value.decode("latin-1").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def query_values(raw: bytes) -> dict[str, str]:
+    """The query string's values by name (the last of repeated names), blank values kept, as
+    `urllib.parse.parse_qsl` reads them (tests/web/test_query.py), at a fraction of its cost:
+    only a part with `%` or `+` in it is unquoted."""
+    values = {}
+    for part in raw.decode("latin-1").split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            if "%" in part or "+" in part:
+                name, value = _unquote(name), _unquote(value)
+            values[name] = value
+    return values
+
+
+@functools.lru_cache(maxsize=4096)  # a client polls each task many times: its escaped id recurs
+def _unquote(text: str) -> str:
+    """`urllib.parse.unquote` after `+` -> space; an ASCII text (any query as sent) skips its
+    regex split of ASCII runs, half its cost."""
+    text = text.replace("+", " ")
+    if text.isascii():
+        return unquote_to_bytes(text).decode("utf-8", "replace")
+    return unquote(text)
