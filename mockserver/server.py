@@ -27,6 +27,7 @@ logger = logging.getLogger("mockserver.server")
 LIMITS_ATTRIBUTE = "mock_limits"  # where the limits ride on uvicorn's Config (workers get a copy)
 FILE_DESCRIPTOR_MARGIN = 256  # descriptors beyond the connection cap: the listener, callbacks, files
 BACKLOG = 2048  # uvicorn's default
+HEAD, BODY = "its request head", "its body"  # what a connection closed for lateness awaited
 
 
 @dataclass(frozen=True)
@@ -58,63 +59,81 @@ def _refusal(status: int, reason: str, code: str, message: str) -> bytes:
 
 class GuardedHttpProtocol(HttpToolsProtocol):
     """A connection is closed when a request head takes longer than `header_timeout` (counted
-    from the connection's first byte, or from the first byte of each later request), when a
-    body stalls for `body_timeout`, or beyond `max_connections`; a head over `max_header_bytes`
-    is answered 431 and the connection closed. Idle keep-alive time is uvicorn's own limit.
+    from the connection's opening for its first request, from a later request's first byte for
+    the others), when a body stalls for `body_timeout`, or beyond `max_connections`; a head over
+    `max_header_bytes` is answered 431 and the connection closed. Idle keep-alive time is
+    uvicorn's own limit.
 
     Each request's scope carries an `abort` (`web/faults.py`) for connection faults: a reset
-    (RST, nothing flushed) or a close after what was sent (a lost or truncated answer)."""
+    (RST, nothing flushed) or a close after what was sent (a lost or truncated answer).
+
+    Costs on every request are kept to one hook, `data_received`: what the parser awaits next is
+    read from uvicorn's state after each chunk (a hook per parser event cost each request four
+    frames), and the abort rides in the per-connection `app_state` uvicorn copies into every
+    scope's `state` (no hook at the start of each message). `__slots__`: uvicorn's instances
+    hold 28 attributes; beyond CPython's 30 shared dictionary keys every attribute access on
+    the connection, uvicorn's own included, takes a slower path."""
+
+    __slots__ = ("_limits", "_deadline", "_waiting_for", "_timer", "_timer_at", "_head_bytes", "_head_scope")
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)
-        self.limits: Limits = getattr(config, LIMITS_ATTRIBUTE, Limits())
-        # The deadline is a stamp moved on every request phase; one timer per connection wakes
-        # when the earliest stamp could have passed and re-arms itself if it has moved on. A
-        # timer made and cancelled per phase cost every request four loop calls.
+        self._limits: Limits = getattr(config, LIMITS_ATTRIBUTE, Limits())
+        # The deadline is a stamp moved as a request progresses; one timer per connection
+        # wakes when the earliest stamp could have passed and re-arms itself if it has moved on.
         self._deadline: float | None = None  # loop time, or None when nothing is awaited
         self._waiting_for = ""
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0  # loop time the timer wakes at
         self._head_bytes: int | None = 0  # bytes of the request head so far; None once it is complete
-        # One per connection, read only: every request's scope carries it. (The per-request
-        # hooks below call HttpToolsProtocol directly: `super()` costs each request too.)
-        self._extensions = {ABORT: self._abort}
+        self._head_scope: Any = None  # the scope of the request whose head was last seen to begin
+        self.app_state = {**self.app_state, ABORT: self._abort}
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        if len(self.connections) > self.limits.max_connections:
+        if len(self.connections) > self._limits.max_connections:
             logger.warning("closing a connection: %d are open (max_connections)", len(self.connections) - 1)
             transport.close()
             return
-        self._arm(self.limits.header_timeout, "its request head")
+        self._arm(self._limits.header_timeout, HEAD)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
+        self._deadline = None
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._head_bytes is None:  # a new request may start in this chunk
-            self._head_bytes = 0 if self.cycle is None or self.cycle.response_complete else None
-        if self._head_bytes is not None:
-            self._head_bytes += len(data)
-            if self._head_bytes > self.limits.max_header_bytes:
-                self._disarm()
-                message = f"the request line and headers exceed {self.limits.max_header_bytes} bytes"
+        head = self._head_bytes
+        if head is None and (self.cycle is None or self.cycle.response_complete):
+            head = 0  # a new request may start in this chunk
+        if head is not None:
+            head += len(data)
+            if head > self._limits.max_header_bytes:
+                self._deadline = None
+                message = f"the request line and headers exceed {self._limits.max_header_bytes} bytes"
                 self.transport.write(
                     _refusal(431, "Request Header Fields Too Large", "headers_too_large", message)
                 )
                 self.transport.close()
                 return
+        self._head_bytes = head
         HttpToolsProtocol.data_received(self, data)
-
-    def on_message_begin(self) -> None:
-        HttpToolsProtocol.on_message_begin(self)
-        self.scope["extensions"] = self._extensions  # type: ignore[typeddict-item]
-        if self._deadline is None:  # a later request on a kept-alive connection
-            self._arm(self.limits.header_timeout, "its request head")
+        # What the parser awaits now: a new `scope` is made when a request begins, and its
+        # cycle when its head is complete; the cycle says whether its body is complete.
+        scope, cycle = self.scope, self.cycle
+        if cycle is not None and cycle.scope is scope:  # the latest request's head is complete
+            self._head_bytes = None
+            if cycle.more_body and not cycle.response_complete:  # its body is awaited: idle deadline
+                self._arm(self._limits.body_timeout, BODY)
+            else:
+                self._deadline = None
+        elif scope is not self._head_scope and scope is not None:  # a head began and is incomplete
+            first = self._head_scope is None  # the first request's deadline runs from the opening
+            self._head_scope = scope
+            if not first or self._deadline is None:
+                self._arm(self._limits.header_timeout, HEAD)
 
     def _abort(self, reset: bool) -> None:
         if self.cycle is not None:  # the app returns without an answer, and nothing is logged
@@ -129,19 +148,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         else:
             self.transport.close()
 
-    def on_headers_complete(self) -> None:
-        self._head_bytes = None
-        self._arm(self.limits.body_timeout, "its body")
-        HttpToolsProtocol.on_headers_complete(self)
-
-    def on_body(self, body: bytes) -> None:
-        self._arm(self.limits.body_timeout, "its body")
-        HttpToolsProtocol.on_body(self, body)
-
-    def on_message_complete(self) -> None:
-        self._disarm()
-        HttpToolsProtocol.on_message_complete(self)
-
     def _arm(self, seconds: float, waiting_for: str) -> None:
         deadline = self.loop.time() + seconds
         self._deadline, self._waiting_for = deadline, waiting_for
@@ -149,9 +155,6 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             if self._timer is not None:
                 self._timer.cancel()
             self._timer, self._timer_at = self.loop.call_later(seconds, self._check), deadline
-
-    def _disarm(self) -> None:
-        self._deadline = None  # the timer, if any, finds nothing awaited and lapses
 
     def _check(self) -> None:
         self._timer = None

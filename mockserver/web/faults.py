@@ -3,7 +3,7 @@
 answer sent as a fault says (late, cut short, or not at all).
 
 Web layer. Dropping a connection needs the server's help: the guarded protocol puts an `abort`
-in the scope's extensions; in-process there is no connection, so `ConnectionDropped` is raised
+in the scope's `state`; in-process there is no connection, so `ConnectionDropped` is raised
 and the in-process transports turn it into the error a client would see (`mockserver.transport`).
 """
 
@@ -23,7 +23,7 @@ from mockserver.web.errors import ApiError, Dialect
 FAULT_HEADER, FAIL_HEADER, CALLBACK_HEADER = b"x-mock-fault", b"x-mock-fail", b"x-mock-callback"
 # Prompt directives, for clients that cannot set headers: [mock:fault=503] [mock:fail=CODE]
 DIRECTIVE = re.compile(r"\[mock:(fault|fail|callback)=([^\]\s]+)\]")
-ABORT = "mock.abort"  # scope["extensions"][ABORT](reset): close the connection now
+ABORT = "mock.abort"  # scope["state"][ABORT](reset): close the connection now
 
 
 class ConnectionDropped(Exception):
@@ -82,7 +82,7 @@ async def answer(response: Response, fault: Fault | None, scope: Scope, receive:
 
 
 def drop(scope: Scope, fault: Fault, partial: bool) -> None:
-    abort: Callable[[bool], None] | None = scope.get("extensions", {}).get(ABORT)
+    abort: Callable[[bool], None] | None = scope.get("state", {}).get(ABORT)
     if abort is None:
         raise ConnectionDropped(fault, partial)
     abort(fault.drop == RESET)

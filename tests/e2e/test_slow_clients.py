@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import uvicorn
 
@@ -110,6 +111,34 @@ def test_a_stalled_head_after_a_slow_body_meets_the_shorter_header_timeout() -> 
         assert sock.recv(65536).startswith(b"HTTP/1.1 ")
         sock.sendall(b"GET /v1/tasks/x HTTP/1.1\r\nHost: a\r\n")  # and no more
         started = time.monotonic()
+        assert closed_within(sock, 5) and time.monotonic() - started < 3
+
+
+def test_a_body_that_keeps_coming_is_not_cut_off_however_long_it_takes() -> None:
+    # The body deadline is an idle one: each chunk restarts it (1.5 s in all, 0.5 s allowed idle).
+    with running(body_timeout=0.5) as (_, port, _), connect(port) as sock:
+        body = orjson.dumps(evolink_body())
+        sock.sendall(
+            f"POST {EVOLINK_CREATE} HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer mock-key\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        )
+        step = len(body) // 6 + 1
+        for start in range(0, len(body), step):
+            time.sleep(0.25)
+            sock.sendall(body[start : start + step])
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+def test_a_pipelined_head_that_stalls_is_cut_off_at_the_header_timeout() -> None:
+    # After a first exchange, a whole request and the start of the next in one send: the
+    # second head's deadline holds.
+    with running(keepalive_timeout=5) as (_, port, _), connect(port) as sock:
+        sock.sendall(b"GET /v1/tasks/x HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 ")
+        time.sleep(0.6)  # past the first head's deadline, counted from the opening
+        sock.sendall(b"GET /v1/tasks/x HTTP/1.1\r\nHost: a\r\n\r\nGET /v1/tasks/y HTTP/1.1\r\nHost: a\r\n")
+        started = time.monotonic()
+        assert sock.recv(65536).startswith(b"HTTP/1.1 ")
         assert closed_within(sock, 5) and time.monotonic() - started < 3
 
 
