@@ -24,6 +24,10 @@ class TaskStatus(enum.Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
 
+    # Members are singletons compared by identity: hash them so too. Enum's own __hash__ is a
+    # Python function, and every answer looks its status word up by status.
+    __hash__ = object.__hash__
+
     @property
     def finished(self) -> bool:
         return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED)
@@ -118,22 +122,30 @@ class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a froze
         return max(0, min(99, math.floor(share * 100)))
 
     def observe(self, now: float) -> Snapshot:
+        # Every poll runs this: the properties' arithmetic inline, the progress clamped without
+        # min/max calls, the snapshot made without NamedTuple's Python-level __new__.
         ending = self.ending
         if ending is not None and now >= ending.at:
             progress = 100 if ending.status is TaskStatus.SUCCEEDED else self._progress(ending.at)
-            return Snapshot(ending.status, progress, None, ending.failure, ending.at)
-        # the properties' arithmetic, inline: this runs on every poll
+            return _tuple(Snapshot, (ending.status, progress, None, ending.failure, ending.at))
         started = self.created_at + self.queue_seconds
-        natural_end = started + self.run_seconds
+        run = self.run_seconds
+        natural_end = started + run
         end = natural_end if self.planned_failure is None else self.planned_end
         if now >= end:
             if self.planned_failure is not None:
                 return Snapshot(TaskStatus.FAILED, self._progress(end), None, self.planned_failure, end)
-            return Snapshot(TaskStatus.SUCCEEDED, 100, None, None, end)
+            return _tuple(Snapshot, (_SUCCEEDED, 100, None, None, end))
         remaining = math.ceil(natural_end - now)
         if now < started:
-            return Snapshot(TaskStatus.QUEUED, 0, remaining, None, None)
-        return Snapshot(TaskStatus.RUNNING, self._progress(now), remaining, None, None)
+            return _tuple(Snapshot, (_QUEUED, 0, remaining, None, None))
+        # `_progress`, inline: the share is not negative here, so int() floors it
+        progress = int((now - started) / run * 100) if run > 0 else 0
+        return _tuple(Snapshot, (_RUNNING, progress if progress < 99 else 99, remaining, None, None))
+
+
+_tuple = tuple.__new__  # a NamedTuple from a tuple, as `_make` does without its Python frame
+_QUEUED, _RUNNING, _SUCCEEDED = TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.SUCCEEDED
 
 
 @dataclass(frozen=True, slots=True)

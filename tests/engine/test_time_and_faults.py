@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
+from typing import Any
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from mockserver.engine import Engine, starting_state
 from mockserver.engine.clock import Clock
@@ -204,3 +208,37 @@ def test_ids_depend_on_seed_purpose_and_number_and_keys_are_fingerprinted() -> N
     assert len(a.hex("media", 1)) == 32 and len(a.token("task", 1, 8)) == 8
     assert fingerprint("secret").startswith("sha256:") and "secret" not in fingerprint("secret")  # type: ignore[operator]
     assert fingerprint(None) is None and fingerprint("\ud800")  # a lone surrogate is a key too
+
+
+def _observed_by_definition(task: Task, now: float) -> tuple[Any, ...]:
+    """The snapshot from the properties, as `Task.observe` is specified (it inlines them)."""
+    if task.ending is not None and now >= task.ending.at:
+        status = task.ending.status
+        progress = 100 if status is TaskStatus.SUCCEEDED else task._progress(task.ending.at)
+        return (status, progress, None, task.ending.failure, task.ending.at)
+    if now >= task.planned_end:
+        end, failure = task.planned_end, task.planned_failure
+        if failure is not None:
+            return (TaskStatus.FAILED, task._progress(end), None, failure, end)
+        return (TaskStatus.SUCCEEDED, 100, None, None, end)
+    remaining = math.ceil(task.natural_end - now)
+    if now < task.started_at:
+        return (TaskStatus.QUEUED, 0, remaining, None, None)
+    return (TaskStatus.RUNNING, task._progress(now), remaining, None, None)
+
+
+@given(
+    created=st.floats(0, 2e9),
+    queue=st.floats(0, 1e4),
+    run=st.floats(0, 1e5),
+    share=st.floats(-0.5, 1.5),  # where `now` falls: before the queue ends, in the run, after it
+    fail_after=st.none() | st.floats(0, 2e5),
+)
+@example(created=0.0, queue=2.0, run=80.0, share=0.995, fail_after=None)  # progress capped at 99
+def test_observing_a_task_matches_its_definition(
+    created: float, queue: float, run: float, share: float, fail_after: float | None
+) -> None:
+    failure = None if fail_after is None else Failure("x", after=fail_after)
+    task = Task("t", 1, "p", "o", "m", created, queue, run, 5, "16:9", 1.0, "tok", planned_failure=failure)
+    now = created + queue + share * run if share >= 0 else created + queue * (1 + share)
+    assert tuple(task.observe(now)) == _observed_by_definition(task, now)
