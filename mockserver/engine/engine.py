@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 DEFAULT_TIMING = Timing()
 
 
+_tuple = tuple.__new__
+
+
 def _refuse(admission: Admission) -> FaultRule | None:
     """Raise what refused the request; else the rule that fired along with it, if any."""
     if admission is ADMITTED:  # the usual case
@@ -163,9 +166,9 @@ class Engine(TimedEffects):
     def gate(self, operation: str, key: str | None, accepted: bool) -> Gate:
         state = self.clock.state
         limited = accepted and self.rate_limit > 0
-        # `_make`: no Python-level __new__ (a gate is made on every request)
+        # `_make` without its Python frame: a gate is made on every request
         now = self.clock.now()
-        return Gate._make((operation, key, limited, self.rate_limit, now, state.version, self.seed))
+        return _tuple(Gate, (operation, key, limited, self.rate_limit, now, state.version, self.seed))
 
     def _fresh(self, gate: Gate, clock: ClockState) -> Gate:
         self._adopt(clock)

@@ -8,6 +8,7 @@ Web layer.
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import TYPE_CHECKING
 
@@ -40,8 +41,9 @@ def journal(
     cap = fake.settings.journal_body_bytes
     taken = time.perf_counter() - started
     elapsed = (taken + (fault.delay if fault is not None else 0.0)) * 1000
-    entry = JournalEntry._make(
-        (  # no Python-level __new__: this runs on every request
+    entry = _tuple(
+        JournalEntry,
+        (  # `_make` without its Python frame: this runs on every request
             0,
             arrived,
             time.time() - taken,
@@ -57,23 +59,26 @@ def journal(
             task[0] if task else None,
             task[1] if task else None,
             retry_after,
-            _packed(scope["headers"], cap),
+            _packed(tuple(scope["headers"]), cap),
             body[:cap].decode("utf-8", "replace") if body else "",
             len(body),
-        )
+        ),
     )
     fake.engine.record(entry)
     if fake.request_log is not None:
         fake.request_log.add(entry)
 
 
+_tuple = tuple.__new__
 CAPPED = b"x-mock-journal: later headers left out: over MOCKSERVER_JOURNAL_BODY_BYTES"
 
 
-def _packed(headers: list[tuple[bytes, bytes]], cap: int) -> bytes:
+@functools.lru_cache(maxsize=1024)  # a client sends the same headers request after request
+def _packed(headers: tuple[tuple[bytes, bytes], ...], cap: int) -> bytes:
     """The headers as sent, as on the wire (`name: value` lines), kept while they fit in `cap`
-    bytes. One bytes object per entry: a full journal of pairs of small objects held 12 MB
-    more, and a full journal of requests with 64 KB of headers each would hold a gigabyte."""
+    bytes. One bytes object per entry (shared by the entries of requests with the same
+    headers): a full journal of pairs of small objects held 12 MB more, and a full journal of
+    requests with 64 KB of headers each would hold a gigabyte."""
     packed = b"\r\n".join(map(b": ".join, headers))
     if len(packed) <= cap:
         return packed

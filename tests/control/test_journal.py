@@ -97,7 +97,7 @@ async def test_a_header_over_the_cap_is_left_out_with_all_after_it() -> None:
     assert names[0] == "host"  # the lines before it are kept
     first_too_big = [(b"x-big", b"z" * 200), (b"host", b"h")]
     marker = CAPPED.decode().split(": ", 1)
-    assert shown_headers(_packed(first_too_big, 100)) == [tuple(marker)]
+    assert shown_headers(_packed(tuple(first_too_big), 100)) == [tuple(marker)]
 
 
 async def test_the_journal_filters_by_key_operation_status_provider_and_since() -> None:
