@@ -74,7 +74,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
     hold 28 attributes; beyond CPython's 30 shared dictionary keys every attribute access on
     the connection, uvicorn's own included, takes a slower path."""
 
-    __slots__ = ("_limits", "_deadline", "_waiting_for", "_timer", "_timer_at", "_head_bytes", "_head_scope")
+    __slots__ = ("_deadline", "_head_bytes", "_head_scope", "_limits", "_timer", "_timer_at", "_waiting_for")
 
     def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
         super().__init__(config, *args, **kwargs)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from mockserver.web import pipeline
 from tests.helpers import AIMLAPI_PATH, AUTH, EVOLINK_CREATE, aimlapi_body, client, evolink_body, make_app
 
 pytestmark = pytest.mark.anyio
@@ -100,6 +101,23 @@ async def test_query_and_path_values_are_validated_naming_the_parameter() -> Non
         "Query validation error\ngeneration_id: String must contain at least 1 character(s)"
     )
     assert bad_id.status_code == 400 and bad_id.json()["error"]["param"] == "task_id"
+
+
+async def test_values_found_valid_are_remembered_within_a_bound_and_never_vouch_for_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pipeline, "VALID_PARAMS_KEPT", 3)
+    app = make_app()
+    async with client(app) as http:
+        for attempt in range(2):  # the second round finds values of the first remembered
+            for number in range(5):  # more than are kept: the memory is emptied and refilled
+                missing = await http.get(f"/v1/tasks/task-unified-{number}-x", headers=AUTH)
+                assert missing.status_code == 404, (attempt, number)
+            bad = await http.get("/v1/tasks/12345", headers=AUTH)
+            too_long = await http.get("/v1/tasks/task-unified-" + "x" * 200, headers=AUTH)
+            assert bad.status_code == too_long.status_code == 400
+    remembered = app.router.match("GET", "/v1/tasks/x").endpoint._valid
+    assert 0 < len(remembered) <= 3 and (("task_id", "task-unified-4-x"),) in remembered
 
 
 @pytest.mark.parametrize(
