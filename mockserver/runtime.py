@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import threading
 import time
 
 from mockserver.callbacks.delivery import CallbackSender
@@ -41,12 +42,16 @@ class Runtime:
         self._opened = False
         self._here: _Loop | None = None
         self.serving: asyncio.AbstractEventLoop | None = None  # the loop the driver runs on
+        self._thread = 0  # the thread that loop runs in
         self._last_prune = time.monotonic()
         engine.on_schedule = self._on_schedule
 
     def running(self) -> bool:
-        """The driver runs on this loop (asked on every request: one comparison)."""
-        return self.serving is asyncio.get_running_loop()
+        """The driver runs on the loop asking (every request asks). The loop it was started on
+        is running, in this thread: a thread runs one loop at a time, so that is the loop
+        asking. Not `asyncio.get_running_loop()`: it makes a getpid() system call each time."""
+        serving = self.serving
+        return serving is not None and serving.is_running() and self._thread == threading.get_ident()
 
     async def ensure_started(self) -> None:
         if not self.running():
@@ -60,7 +65,7 @@ class Runtime:
         if here.driver is None or here.driver.done():
             here.driver = here.loop.create_task(self._drive(here))
             here.driver.add_done_callback(self._driver_ended)
-        self.serving = here.loop
+        self.serving, self._thread = here.loop, threading.get_ident()
         every = self.engine.heartbeat
         if every is not None and (here.heart is None or here.heart.done()):
             here.heart = here.loop.create_task(self._beat(every))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
 
 import httpx
 
-from mockserver import create_app
+from mockserver import Settings, create_app
 from mockserver.transport import SyncASGITransport
 from tests.helpers import AUTH, EVOLINK_CREATE, evolink_body
 
@@ -41,3 +42,29 @@ def test_a_transport_nobody_closes_does_not_hold_the_interpreter_at_exit() -> No
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "200"
+
+
+def test_one_app_served_from_several_loops_in_turn_runs_its_driver_on_each() -> None:
+    # The sync transport's loop (in its thread, still open), then two loops one after the
+    # other in this thread: a request on each finds the driver on its own loop, running.
+    app = create_app(Settings(clock="manual"))
+    fake = app.state.mock
+    seen: list[asyncio.AbstractEventLoop] = []
+
+    async def poll_and_look() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://fake.test") as http:
+            assert (await http.post(EVOLINK_CREATE, json=evolink_body(), headers=AUTH)).status_code == 200
+            loop = asyncio.get_running_loop()
+            assert fake.runtime.running() and fake.runtime.serving is loop
+            seen.append(loop)
+
+    with httpx.Client(transport=SyncASGITransport(app), base_url="http://fake.test") as client:
+        assert client.post(EVOLINK_CREATE, json=evolink_body(), headers=AUTH).status_code == 200
+        in_thread = fake.runtime.serving
+        assert in_thread is not None and in_thread.is_running()
+        asyncio.run(poll_and_look())
+        asyncio.run(poll_and_look())
+        assert client.get("/__mock/clock").status_code == 200
+        assert fake.runtime.serving is in_thread  # moved back
+    assert len({in_thread, *seen}) == 3
