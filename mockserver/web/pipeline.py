@@ -38,7 +38,7 @@ from mockserver.web.faults import (
     read_fault,
 )
 from mockserver.web.journal import journal
-from mockserver.web.reading import bearer, query_values
+from mockserver.web.reading import bearer, drain, query_values, read_body
 from mockserver.web.responses import JSONBytes, retry_after_of
 
 SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
@@ -210,7 +210,10 @@ class Endpoint:
             )
         if response is None:
             assert fault is not None
-            await self._drain(call)
+            # The rest of the body first: the client sees its answer go missing, not its
+            # request refused mid-send.
+            if not call.body_read:
+                await drain(call.receive, call.settings.max_body_bytes)
             drop(scope, fault, partial=False)
             return
         if fault is None and type(response) is JSONBytes:  # Response.__call__'s two sends, inline
@@ -322,7 +325,10 @@ class Endpoint:
 
     async def _body(self, call: Call) -> None:
         op, dialect = self.op, self.api.dialect
-        raw = call.raw_body = await self._read(call)
+        raw = call.raw_body = await read_body(
+            call.receive, call.headers.get(b"content-length"), call.settings.max_body_bytes
+        )
+        call.body_read = True
         if not raw:
             if op.body_required:
                 raise dialect.invalid(op, [FieldError("body", "a JSON body is required", "empty")], "body")
@@ -343,37 +349,6 @@ class Endpoint:
         errors = problems(op.body_validator, call.body) if op.body_validator is not None else []
         if errors:  # JSON `null` is a body too, and is checked
             raise dialect.invalid(op, errors, "body")
-
-    async def _read(self, call: Call) -> bytes:
-        limit = call.settings.max_body_bytes
-        declared = call.header(b"content-length") or ""
-        if declared.isascii() and declared.isdigit() and int(declared) > limit:
-            raise ApiError(413)
-        raw = bytearray()
-        while True:
-            message = await call.receive()
-            if message["type"] == "http.disconnect":
-                raise ApiError(400, errors=(FieldError("body", "the client disconnected"),))
-            chunk: bytes = message.get("body", b"")
-            more = message.get("more_body", False)
-            if not raw and not more and len(chunk) <= limit:  # the usual body: one message
-                call.body_read = True
-                return chunk
-            raw += chunk
-            if len(raw) > limit:
-                raise ApiError(413)
-            if not more:
-                call.body_read = True
-                return bytes(raw)
-
-    async def _drain(self, call: Call) -> None:
-        """Take the rest of the request (up to the body limit) before dropping the connection:
-        the client then sees its answer go missing, not its request refused mid-send."""
-        seen = 0
-        while not call.body_read and seen <= call.settings.max_body_bytes:
-            message = await call.receive()
-            seen += len(message.get("body", b""))
-            call.body_read = message["type"] == "http.disconnect" or not message.get("more_body", False)
 
     def _triggers(self, call: Call) -> None:
         """The triggers in the headers and the prompt: a fault (`[mock:fault=...]`), a planned
