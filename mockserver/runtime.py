@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import logging
 import math
-import threading
 import time
 
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.engine import Engine
+from mockserver.loops import LoopMark
 
 CLAIM_BATCH = 256  # due effects run between two chances for requests to be served
 IDLE_WAKE = 0.5  # real seconds the driver sleeps at most (a store shared with others may change)
@@ -41,17 +41,18 @@ class Runtime:
         self.engine, self.sender, self.settle_seconds = engine, sender, settle_seconds
         self._opened = False
         self._here: _Loop | None = None
-        self.serving: asyncio.AbstractEventLoop | None = None  # the loop the driver runs on
-        self._thread = 0  # the thread that loop runs in
+        self._serving = LoopMark()  # the loop the driver runs on
         self._last_prune = time.monotonic()
         engine.on_schedule = self._on_schedule
 
+    @property
+    def serving(self) -> asyncio.AbstractEventLoop | None:
+        """The loop the driver runs on, if any."""
+        return self._serving.loop
+
     def running(self) -> bool:
-        """The driver runs on the loop asking (every request asks). The loop it was started on
-        is running, in this thread: a thread runs one loop at a time, so that is the loop
-        asking. Not `asyncio.get_running_loop()`: it makes a getpid() system call each time."""
-        serving = self.serving
-        return serving is not None and serving.is_running() and self._thread == threading.get_ident()
+        """The driver runs on the loop asking (every request asks)."""
+        return self._serving.here()
 
     async def ensure_started(self) -> None:
         if not self.running():
@@ -65,7 +66,7 @@ class Runtime:
         if here.driver is None or here.driver.done():
             here.driver = here.loop.create_task(self._drive(here))
             here.driver.add_done_callback(self._driver_ended)
-        self.serving, self._thread = here.loop, threading.get_ident()
+        self._serving.set(here.loop)
         every = self.engine.heartbeat
         if every is not None and (here.heart is None or here.heart.done()):
             here.heart = here.loop.create_task(self._beat(every))
@@ -73,10 +74,11 @@ class Runtime:
     def _driver_ended(self, driver: asyncio.Task[None]) -> None:
         here = self._here
         if here is not None and here.driver is driver:  # the next request starts another
-            self.serving = None
+            self._serving.set(None)
 
     async def stop(self) -> None:
-        here, self._here, self.serving = self._here, None, None
+        here, self._here = self._here, None
+        self._serving.set(None)
         for task in (here.driver, here.heart) if here is not None else ():
             if task is not None:
                 task.cancel()
@@ -99,7 +101,7 @@ class Runtime:
                     if task is not None:
                         here.loop.call_soon_threadsafe(task.cancel)
             here = self._here = _Loop(loop)
-            self.serving = None
+            self._serving.set(None)
         return here
 
     def _lock(self) -> asyncio.Lock:

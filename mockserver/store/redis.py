@@ -26,6 +26,7 @@ from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
 from mockserver.engine.journal import JournalEntry, JournalQuery
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
+from mockserver.loops import LoopMark
 from mockserver.store import codec, lua
 from mockserver.store.memory import DEFAULT_JOURNAL_LIMIT
 
@@ -87,6 +88,7 @@ class RedisStore:
         self._redis: Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._here = LoopMark()  # `_loop`, asked without asyncio.get_running_loop() (`loops.py`)
         self._node = "0"
         self._pending: list[bytes] = []  # journal entries not yet written
         self._flushing: asyncio.Task[None] | None = None
@@ -95,10 +97,13 @@ class RedisStore:
 
     def _conn(self) -> Redis:
         """This loop's client: redis-py's connections belong to the loop that made them."""
+        if self._redis is not None and self._here.here():  # the usual case, asked every command
+            return self._redis
         loop = asyncio.get_running_loop()
         if self._redis is None or self._loop is not loop:
             pool = BlockingConnectionPool.from_url(self.url, max_connections=MAX_CONNECTIONS, timeout=None)
             self._redis, self._loop = Redis.from_pool(pool), loop
+            self._here.set(loop)
             self._scripts = {name: self._redis.register_script(getattr(lua, name)) for name in SCRIPTS}
         return self._redis
 
@@ -262,8 +267,11 @@ class RedisStore:
 
     def record(self, entry: JournalEntry) -> None:
         self._pending.append(codec.encode_entry(entry))
+        flushing = self._flushing
+        if flushing is not None and flushing.get_loop() is self._loop and self._here.here():
+            return  # the usual case under load: a flush is under way on this loop
         loop = asyncio.get_running_loop()
-        if self._flushing is None or self._flushing.get_loop() is not loop:
+        if flushing is None or flushing.get_loop() is not loop:
             self._flushing = loop.create_task(self._flush())
 
     async def _flush(self) -> None:
