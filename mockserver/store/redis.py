@@ -87,8 +87,7 @@ class RedisStore:
         self._lifetime_ms = str(max(1, round(node_timeout * 1000)))
         self._redis: Redis | None = None
         self._scripts: dict[str, AsyncScript] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._here = LoopMark()  # `_loop`, asked without asyncio.get_running_loop() (`loops.py`)
+        self._here = LoopMark()  # the loop the client belongs to (`loops.py`: asked cheaply)
         self._node = "0"
         self._pending: list[bytes] = []  # journal entries not yet written
         self._flushing: asyncio.Task[None] | None = None
@@ -100,9 +99,9 @@ class RedisStore:
         if self._redis is not None and self._here.here():  # the usual case, asked every command
             return self._redis
         loop = asyncio.get_running_loop()
-        if self._redis is None or self._loop is not loop:
+        if self._redis is None or self._here.loop is not loop:
             pool = BlockingConnectionPool.from_url(self.url, max_connections=MAX_CONNECTIONS, timeout=None)
-            self._redis, self._loop = Redis.from_pool(pool), loop
+            self._redis = Redis.from_pool(pool)
             self._here.set(loop)
             self._scripts = {name: self._redis.register_script(getattr(lua, name)) for name in SCRIPTS}
         return self._redis
@@ -119,7 +118,7 @@ class RedisStore:
 
     async def close(self) -> None:
         redis = self._redis
-        if redis is not None and self._loop is asyncio.get_running_loop():
+        if redis is not None and self._here.loop is asyncio.get_running_loop():
             try:
                 await self._drain()
                 await self._run("RELEASE", self._node)
@@ -268,7 +267,7 @@ class RedisStore:
     def record(self, entry: JournalEntry) -> None:
         self._pending.append(codec.encode_entry(entry))
         flushing = self._flushing
-        if flushing is not None and flushing.get_loop() is self._loop and self._here.here():
+        if flushing is not None and flushing.get_loop() is self._here.loop and self._here.here():
             return  # the usual case under load: a flush is under way on this loop
         loop = asyncio.get_running_loop()
         if flushing is None or flushing.get_loop() is not loop:
