@@ -25,10 +25,11 @@ from mockserver.settings import Settings
 from mockserver.spec import Operation, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
+from mockserver.web.api import Api, Handler
 from mockserver.web.asgi import MockApp
 from mockserver.web.conformance import Conformance
 from mockserver.web.hosts import known_hosts
-from mockserver.web.pipeline import Api, Endpoint, Handler
+from mockserver.web.pipeline import Endpoint
 from mockserver.web.routes import Router, snake
 
 if TYPE_CHECKING:

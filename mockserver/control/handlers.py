@@ -10,7 +10,7 @@ import contextlib
 
 from starlette.responses import FileResponse, Response
 
-from mockserver.control import FILES, verdicts
+from mockserver.control import FILES, fake_of, verdicts
 from mockserver.control.index import get_health, get_index, get_root  # noqa: F401  (served from here)
 from mockserver.control.rules import rule_from, rule_view
 from mockserver.control.views import clock_view, task_view
@@ -30,7 +30,7 @@ DEFAULT_POLL_INTERVAL = 1.0  # seconds: polling one task faster than this is a f
 def _known_provider(call: Call, *also: str) -> str | None:
     """The `provider` filter, if given: a slug of the registry (or one of `also`)."""
     slug = call.params.get("provider")
-    known = [*call.fake.providers, *also]
+    known = [*fake_of(call).providers, *also]
     if slug is not None and slug not in known:
         detail = f"{slug!r} is not one of {', '.join(known)}"
         raise ApiError(400, param="provider", errors=(FieldError("provider", detail),))
@@ -41,22 +41,22 @@ async def reset_mock(call: Call) -> Response:
     engine, shown = call.engine, fingerprint(call.params.get("key"))
     if shown is not None:  # one key's state only: other tests sharing the fake keep theirs
         forgotten = await engine.forget(shown)
-        view = {"clock": clock_view(call.fake), "tasks": forgotten, "seed": engine.seed, "key": shown}
+        view = {"clock": clock_view(fake_of(call)), "tasks": forgotten, "seed": engine.seed, "key": shown}
         return json_response(view)
-    await call.fake.runtime.reset()
+    await fake_of(call).runtime.reset()
     return json_response(
-        {"clock": clock_view(call.fake), "tasks": await engine.count_tasks(), "seed": engine.seed}
+        {"clock": clock_view(fake_of(call)), "tasks": await engine.count_tasks(), "seed": engine.seed}
     )
 
 
 async def get_clock(call: Call) -> Response:
     await call.engine.sync_clock()
-    return json_response(clock_view(call.fake))
+    return json_response(clock_view(fake_of(call)))
 
 
 async def advance_clock(call: Call) -> Response:
-    await call.fake.runtime.advance(float(call.body["seconds"]))
-    return json_response(clock_view(call.fake))
+    await fake_of(call).runtime.advance(float(call.body["seconds"]))
+    return json_response(clock_view(fake_of(call)))
 
 
 async def list_tasks(call: Call) -> Response:
@@ -65,7 +65,7 @@ async def list_tasks(call: Call) -> Response:
     tasks, last = await call.engine.tasks(_known_provider(call), int(call.params.get("after", 0)), limit)
     return json_response(
         {
-            "tasks": [task_view(call.fake, t, call.base_url) for t in tasks],
+            "tasks": [task_view(fake_of(call), t, call.base_url) for t in tasks],
             "next": str(last) if last is not None else None,
         }
     )
@@ -80,7 +80,7 @@ async def _task(call: Call) -> Task:
 
 
 async def get_task(call: Call) -> Response:
-    return json_response(task_view(call.fake, await _task(call), call.base_url))
+    return json_response(task_view(fake_of(call), await _task(call), call.base_url))
 
 
 async def _end(call: Call, status: TaskStatus, failure: Failure | None) -> Response:
@@ -89,12 +89,12 @@ async def _end(call: Call, status: TaskStatus, failure: Failure | None) -> Respo
         ended = await call.engine.end(task.id, status, failure)
     except TaskAlreadyFinished:
         raise ApiError(409, message=f"task {task.id!r} has already finished") from None
-    return json_response(task_view(call.fake, ended, call.base_url))
+    return json_response(task_view(fake_of(call), ended, call.base_url))
 
 
 async def cancel_task(call: Call) -> Response:
     task = await _task(call)
-    return await _end(call, TaskStatus.FAILED, Failure(call.fake.providers[task.provider].cancel_failure))
+    return await _end(call, TaskStatus.FAILED, Failure(fake_of(call).providers[task.provider].cancel_failure))
 
 
 async def complete_task(call: Call) -> Response:
@@ -102,7 +102,7 @@ async def complete_task(call: Call) -> Response:
 
 
 async def fail_task(call: Call) -> Response:
-    provider = call.fake.providers[(await _task(call)).provider]
+    provider = fake_of(call).providers[(await _task(call)).provider]
     body = call.body or {}
     code = body.get("code", provider.default_failure)
     if not provider.accepts_failure(code):
@@ -116,7 +116,7 @@ async def list_faults(call: Call) -> Response:
 
 
 async def add_fault(call: Call) -> Response:
-    rule = await call.engine.add_rule(rule_from(call.body, call.fake))
+    rule = await call.engine.add_rule(rule_from(call.body, fake_of(call)))
     return json_response(rule_view(rule), 201)
 
 
@@ -139,7 +139,7 @@ async def list_requests(call: Call) -> Response:
 
 
 async def get_verdicts(call: Call) -> Response:
-    params, engine, fake = call.params, call.engine, call.fake
+    params, engine, fake = call.params, call.engine, fake_of(call)
     shown = fingerprint(params.get("key"))
     entries = await engine.journal(JournalQuery(key=shown, since=int(params.get("since", 0))))
     roles = {p.create_operation: verdicts.CREATE for p in fake.providers.values()}
@@ -162,16 +162,16 @@ async def list_callbacks(call: Call) -> Response:
 
 
 async def redeliver_callback(call: Call) -> Response:
-    delivery = await call.fake.callbacks.redeliver(call.params["delivery_id"])
+    delivery = await fake_of(call).callbacks.redeliver(call.params["delivery_id"])
     if delivery is None:
         raise ApiError(404, message=f"no delivery {call.params['delivery_id']!r}")
     return json_response(delivery.view(), 202)
 
 
 async def get_spec(call: Call) -> Response:
-    spec = call.fake.specs.get(call.params["name"])
+    spec = fake_of(call).specs.get(call.params["name"])
     if spec is None:
-        known = ", ".join(call.fake.specs)
+        known = ", ".join(fake_of(call).specs)
         raise ApiError(400, param="name", errors=(FieldError("name", f"not one of {known}"),))
     return Response(spec.as_json(), media_type="application/json")
 

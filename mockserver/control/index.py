@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from mockserver.control import CONTROL
+from mockserver.control import CONTROL, fake_of
 from mockserver.spec import Spec
 from mockserver.web.errors import ApiError
 from mockserver.web.pipeline import Call
@@ -32,7 +32,7 @@ def _operations(spec: Spec) -> list[dict[str, str]]:
 
 
 async def get_index(call: Call) -> Response:
-    base, fake = call.base_url, call.fake
+    base, fake = call.base_url, fake_of(call)
     apis: list[dict[str, Any]] = [
         {
             "provider": slug,

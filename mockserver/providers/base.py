@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from mockserver.engine import Engine, Snapshot, Task, TaskStatus
 from mockserver.settings import Settings
 from mockserver.spec import Operation, Spec, load_spec_file
+from mockserver.web.api import TrailingSlash
 from mockserver.web.errors import Dialect
-from mockserver.web.pipeline import TrailingSlash
 
 RenderCallback = Callable[[Task, Snapshot, str], dict[str, Any]]  # (task, snapshot, base URL)
 

@@ -15,17 +15,18 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mockserver.engine.ids import fingerprint
-from mockserver.fake import Fake
+from mockserver.web.api import Api
 from mockserver.web.conformance import Conformance
 from mockserver.web.errors import ApiError, error_response
+from mockserver.web.host import Host
 from mockserver.web.journal import journal
-from mockserver.web.pipeline import SCOPE_ROUTE, Api
+from mockserver.web.pipeline import SCOPE_ROUTE
 from mockserver.web.reading import bearer
 from mockserver.web.routes import Match, Router
 
 
 class MockApp:
-    def __init__(self, fake: Fake, router: Router, conformance: Conformance | None = None) -> None:
+    def __init__(self, fake: Host, router: Router, conformance: Conformance | None = None) -> None:
         self.fake, self.router, self.conformance = fake, router, conformance
         self.state = SimpleNamespace(mock=fake)
 

@@ -15,7 +15,8 @@ import jsonschema_rs
 from starlette.types import Message, Receive, Scope, Send
 
 from mockserver.spec import Spec, problems
-from mockserver.web.pipeline import SCOPE_ROUTE, Api
+from mockserver.web.api import Api
+from mockserver.web.pipeline import SCOPE_ROUTE
 
 logger = logging.getLogger("mockserver.conformance")
 REDIRECTS = frozenset({301, 307})

@@ -10,19 +10,16 @@ from __future__ import annotations
 
 import functools
 import time
-from typing import TYPE_CHECKING
 
 from starlette.types import Scope
 
 from mockserver.engine.faults import Fault
 from mockserver.engine.journal import JournalEntry
-
-if TYPE_CHECKING:
-    from mockserver.fake import Fake
+from mockserver.web.host import Host
 
 
 def journal(
-    fake: Fake,
+    fake: Host,
     scope: Scope,
     api: str,
     operation: str | None,

@@ -7,9 +7,7 @@ Web layer: a plain ASGI endpoint per operation (no Request object on the hot pat
 
 from __future__ import annotations
 
-import enum
 import time
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,11 +20,11 @@ from mockserver.engine.faults import LOST, RESET, Fault, FaultRule, FaultSyntax,
 from mockserver.engine.gate import Gate
 from mockserver.engine.ids import fingerprint
 from mockserver.engine.tasks import CallbackPlan
-from mockserver.fake import Fake
 from mockserver.settings import Settings
-from mockserver.spec import FieldError, Operation, Spec, coerce, problems
+from mockserver.spec import FieldError, Operation, coerce, problems
 from mockserver.web import hosts
-from mockserver.web.errors import ApiError, Dialect, error_response
+from mockserver.web.api import Api, Handler
+from mockserver.web.errors import ApiError, error_response
 from mockserver.web.faults import (
     CALLBACK_HEADER,
     DIRECTIVE,
@@ -37,6 +35,7 @@ from mockserver.web.faults import (
     invalid,
     read_fault,
 )
+from mockserver.web.host import Host
 from mockserver.web.journal import journal
 from mockserver.web.reading import bearer, drain, query_values, read_body
 from mockserver.web.responses import JSONBytes, retry_after_of
@@ -44,44 +43,6 @@ from mockserver.web.responses import JSONBytes, retry_after_of
 SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
 VALID_PARAMS_KEPT = 4096  # per operation
 PROBLEM_HEADER = "X-Mock-Problem"  # why a mock trigger was refused (the provider's 400 rarely says)
-
-Handler = Callable[["Call"], Awaitable[Response]]
-Access = Callable[[Scope, dict[bytes, bytes]], ApiError | None]  # the refusal, or None
-
-
-class TrailingSlash(enum.Enum):
-    """What an API does with a known path followed by one `/`."""
-
-    STRICT = "strict"  # no route: 404
-    SERVE = "serve"  # the same route answers (Express's default, non-strict routing)
-    REDIRECT = "redirect"  # a redirect to the path without it: 301 for GET, else 307 (Gin's default)
-
-
-@dataclass(frozen=True, eq=False)
-class Api:
-    """One API the fake serves: a provider's, the control plane, or the result files."""
-
-    slug: str
-    spec: Spec
-    dialect: Dialect
-    handlers: Mapping[str, Handler]  # by operationId
-    mounts: tuple[str, ...] = ("",)  # prefixes the spec's paths are also served under
-    operations: frozenset[str] | None = None  # None: all of the spec's
-    journaled: bool = True
-    guarded: bool = True  # injected faults, auth and the rate limit (the provider APIs)
-    accepts_failure: Callable[[str], bool] | None = None  # codes a planned failure may name
-    error_schema: str = "ErrorResponse"  # the spec's error envelope, in components.schemas
-    access: Access | None = None  # who may call it at all (the control plane)
-    json_any_type: bool = False  # take a JSON body whatever its Content-Type (curl -d sends a form type)
-    creates: frozenset[str] = frozenset()  # operations that create a task (`lost` applies to them)
-    calls_back: bool = False  # its tasks call back (callback chaos applies to them)
-    case_sensitive: bool = True  # False: paths match in any case (Express's default)
-    trailing_slash: TrailingSlash = TrailingSlash.STRICT
-
-    def served(self) -> list[Operation]:
-        return [
-            op for op in self.spec.operations.values() if self.operations is None or op.id in self.operations
-        ]
 
 
 @dataclass(slots=True, eq=False)
@@ -92,7 +53,7 @@ class Call:
     receive: Receive
     op: Operation
     api: Api
-    fake: Fake
+    fake: Host
     headers: dict[bytes, bytes]
     key: str | None = None  # the bearer key as sent
     gate: Gate | None = None
@@ -162,7 +123,7 @@ class Call:
 class Endpoint:
     """One operation as a plain ASGI app."""
 
-    def __init__(self, api: Api, op: Operation, handler: Handler, fake: Fake) -> None:
+    def __init__(self, api: Api, op: Operation, handler: Handler, fake: Host) -> None:
         self.api, self.op, self.handler, self.fake = api, op, handler, fake
         self.route = (api.slug, op.id)
         # Parameter values this operation has found valid: a client polls each task many times.

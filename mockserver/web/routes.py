@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mockserver.spec import Operation
-from mockserver.web.pipeline import Api, Endpoint, TrailingSlash
+from mockserver.web.api import Api, TrailingSlash
+from mockserver.web.pipeline import Endpoint
 
 _TEMPLATE = re.compile(r"\{(\w+)\}")
 

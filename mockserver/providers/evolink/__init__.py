@@ -3,7 +3,7 @@
 from mockserver.providers.base import Provider
 from mockserver.providers.evolink import handlers, wire
 from mockserver.spec import spec_file
-from mockserver.web.pipeline import TrailingSlash
+from mockserver.web.api import TrailingSlash
 
 PROVIDER = Provider(
     slug=wire.SLUG,
