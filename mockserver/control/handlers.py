@@ -153,7 +153,8 @@ async def get_verdicts(call: Call) -> Response:
             if (await engine.find(task_id)).callback_url:
                 with_callback.add(task_id)
     interval = float(params.get("min_poll_interval", DEFAULT_POLL_INTERVAL))
-    findings = verdicts.judge(entries, roles, FILES, with_callback.__contains__, interval)
+    evidence = verdicts.Evidence(entries, roles, FILES, with_callback.__contains__, interval)
+    findings = verdicts.judge(evidence)
     return json_response(verdicts.report(findings, shown, len(entries), interval))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
@@ -23,15 +23,6 @@ CREATE, RETRIEVE = "create", "retrieve"  # the roles an operation can play in a 
 FINISHED = frozenset(status.value for status in TaskStatus if status.finished)
 EPSILON = 1e-6
 
-CHECKS = {
-    "poll_too_fast": "a task polled again sooner than the minimum interval after an unfinished answer",
-    "retry_after_ignored": "a request sent again before the Retry-After of its 429 or 503 had elapsed",
-    "polled_after_end": "a task polled again after an answer that showed it finished",
-    "create_repeated_after_lost": "a create sent again after its answer was lost (the task existed)",
-    "key_sent_to_file_host": "the API key sent with a result-file download",
-    "task_never_followed": "a task created, then neither polled nor given a callback URL",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -40,6 +31,17 @@ class Finding:
 
     def view(self) -> dict[str, Any]:
         return {"summary": self.summary, "evidence": [entry.to_dict() for entry in self.evidence]}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What every check reads: the journal entries (oldest first) and what they mean."""
+
+    entries: list[JournalEntry]
+    roles: Mapping[str, str]  # operationId -> CREATE or RETRIEVE
+    files: str  # the result files' API slug
+    called_back: Callable[[str], bool]  # whether a task has a callback URL
+    min_interval: float  # seconds a client waits between polls of an unfinished task
 
 
 def elapsed(earlier: JournalEntry, later: JournalEntry) -> float:
@@ -65,12 +67,10 @@ def _polls(
     return polls
 
 
-def poll_too_fast(
-    entries: list[JournalEntry], roles: Mapping[str, str], min_interval: float
-) -> list[Finding]:
+def poll_too_fast(seen: Evidence) -> list[Finding]:
     """One finding per task: each poll that came too soon after an unfinished answer."""
-    found = []
-    for (_, task), polls in _polls(entries, roles).items():
+    found, min_interval = [], seen.min_interval
+    for (_, task), polls in _polls(seen.entries, seen.roles).items():
         early = [
             (earlier, later)
             for earlier, later in pairwise(polls)
@@ -89,9 +89,9 @@ def poll_too_fast(
     return found
 
 
-def polled_after_end(entries: list[JournalEntry], roles: Mapping[str, str]) -> list[Finding]:
+def polled_after_end(seen: Evidence) -> list[Finding]:
     found = []
-    for (_, task), polls in _polls(entries, roles).items():
+    for (_, task), polls in _polls(seen.entries, seen.roles).items():
         ends = [i for i, poll in enumerate(polls) if _answered(poll) and poll.task_status in FINISHED]
         if ends and (after := polls[ends[0] + 1 :]):
             end = polls[ends[0]]
@@ -100,8 +100,8 @@ def polled_after_end(entries: list[JournalEntry], roles: Mapping[str, str]) -> l
     return found
 
 
-def retry_after_ignored(entries: list[JournalEntry]) -> list[Finding]:
-    found = []
+def retry_after_ignored(seen: Evidence) -> list[Finding]:
+    found, entries = [], seen.entries
     for index, refusal in enumerate(entries):
         wait = refusal.retry_after
         if refusal.status not in (429, 503) or wait is None:
@@ -121,8 +121,8 @@ def retry_after_ignored(entries: list[JournalEntry]) -> list[Finding]:
     return found
 
 
-def create_repeated_after_lost(entries: list[JournalEntry], roles: Mapping[str, str]) -> list[Finding]:
-    found = []
+def create_repeated_after_lost(seen: Evidence) -> list[Finding]:
+    found, entries, roles = [], seen.entries, seen.roles
     for index, lost in enumerate(entries):
         if roles.get(lost.operation or "") != CREATE or not _lost(lost) or lost.task is None:
             continue
@@ -138,21 +138,20 @@ def create_repeated_after_lost(entries: list[JournalEntry], roles: Mapping[str, 
     return found
 
 
-def key_sent_to_file_host(entries: list[JournalEntry], files: str) -> list[Finding]:
+def key_sent_to_file_host(seen: Evidence) -> list[Finding]:
     return [
         Finding(f"{entry.method} {entry.path} carried the API key ({entry.key})", (entry,))
-        for entry in entries
-        if entry.provider == files and entry.key is not None
+        for entry in seen.entries
+        if entry.provider == seen.files and entry.key is not None
     ]
 
 
-def task_never_followed(
-    entries: list[JournalEntry], roles: Mapping[str, str], called_back: Callable[[str], bool]
-) -> list[Finding]:
-    polled = set(_polls(entries, roles))
+def task_never_followed(seen: Evidence) -> list[Finding]:
+    roles, called_back = seen.roles, seen.called_back
+    polled = set(_polls(seen.entries, roles))
     return [
         Finding(f"{entry.task} was created and never polled, and has no callback URL", (entry,))
-        for entry in entries
+        for entry in seen.entries
         if roles.get(entry.operation or "") == CREATE
         and entry.task is not None
         and _answered(entry)
@@ -162,27 +161,53 @@ def task_never_followed(
     ]
 
 
-def judge(
-    entries: list[JournalEntry],
-    roles: Mapping[str, str],
-    files: str,
-    called_back: Callable[[str], bool],
-    min_interval: float,
-) -> dict[str, list[Finding]]:
-    """Every check's findings over `entries` (oldest first); no findings: the check passed."""
-    entries = sorted(entries, key=lambda entry: (entry.time, entry.wall, entry.seq))
-    return {
-        "poll_too_fast": poll_too_fast(entries, roles, min_interval),
-        "retry_after_ignored": retry_after_ignored(entries),
-        "polled_after_end": polled_after_end(entries, roles),
-        "create_repeated_after_lost": create_repeated_after_lost(entries, roles),
-        "key_sent_to_file_host": key_sent_to_file_host(entries, files),
-        "task_never_followed": task_never_followed(entries, roles, called_back),
-    }
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One check on a client: its name (as the control plane shows it), what it holds against
+    the client, and the function that finds it in the journal."""
+
+    name: str
+    description: str
+    check: Callable[[Evidence], list[Finding]]
+
+
+VERDICTS = (
+    Verdict(
+        "poll_too_fast",
+        "a task polled again sooner than the minimum interval after an unfinished answer",
+        poll_too_fast,
+    ),
+    Verdict(
+        "retry_after_ignored",
+        "a request sent again before the Retry-After of its 429 or 503 had elapsed",
+        retry_after_ignored,
+    ),
+    Verdict(
+        "polled_after_end", "a task polled again after an answer that showed it finished", polled_after_end
+    ),
+    Verdict(
+        "create_repeated_after_lost",
+        "a create sent again after its answer was lost (the task existed)",
+        create_repeated_after_lost,
+    ),
+    Verdict("key_sent_to_file_host", "the API key sent with a result-file download", key_sent_to_file_host),
+    Verdict(
+        "task_never_followed",
+        "a task created, then neither polled nor given a callback URL",
+        task_never_followed,
+    ),
+)
+
+
+def judge(seen: Evidence) -> dict[Verdict, list[Finding]]:
+    """Every verdict's findings (none: the check passed), entries taken in arrival order."""
+    ordered = sorted(seen.entries, key=lambda entry: (entry.time, entry.wall, entry.seq))
+    seen = replace(seen, entries=ordered)
+    return {verdict: verdict.check(seen) for verdict in VERDICTS}
 
 
 def report(
-    findings: Mapping[str, list[Finding]], key: str | None, count: int, min_interval: float
+    findings: Mapping[Verdict, list[Finding]], key: str | None, count: int, min_interval: float
 ) -> dict[str, Any]:
     return {
         "key": key,
@@ -191,11 +216,11 @@ def report(
         "passed": not any(findings.values()),
         "verdicts": [
             {
-                "check": check,
-                "description": CHECKS[check],
+                "check": verdict.name,
+                "description": verdict.description,
                 "passed": not found,
                 "findings": [finding.view() for finding in found],
             }
-            for check, found in findings.items()
+            for verdict, found in findings.items()
         ],
     }

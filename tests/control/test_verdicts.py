@@ -161,3 +161,31 @@ async def test_since_judges_only_what_came_after() -> None:
         await follow(http, (await create(http))["id"])
         assert (await verdicts(http, since=last))["passed"]
         assert not (await verdicts(http))["passed"]
+
+
+def test_each_verdict_is_one_record_that_the_spec_and_the_naive_clients_follow() -> None:
+    from mockserver.control.verdicts import VERDICTS
+    from mockserver.spec import read_document
+
+    names = [verdict.name for verdict in VERDICTS]
+    assert names == CHECKS and set(NAIVE) == set(names)
+    operation = read_document("control")["paths"]["/__mock/verdicts"]["get"]
+    schema = read_document("control")["components"]["schemas"]
+    documented = str(operation["description"])
+    assert all(f"`{name}`" in documented for name in names)
+    enums = [
+        prop["enum"]
+        for item in schema.values()
+        for prop in _walk(item)
+        if isinstance(prop, dict) and "poll_too_fast" in prop.get("enum", [])
+    ]
+    assert enums == [names]
+
+
+def _walk(node: Any) -> list[Any]:
+    """Every dict and list inside a JSON document."""
+    found = [node]
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        found += _walk(child)
+    return found
