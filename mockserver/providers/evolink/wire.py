@@ -54,6 +54,19 @@ ROUTER_TYPE = "invalid_request_error"
 # Statuses an operation's current style does not document, and the one it answers instead:
 # an over-large body is a bad request like any other (the current docs list no 413).
 UNDOCUMENTED_AS = {413: 400}
+# A testing aid the fake cannot take (X-Mock-Fault, X-Mock-Fail, ...) answers the general bad
+# request of each style (the create's documented 400), naming the trigger: the task query's own
+# 400 is about its id, which a refused trigger is not about.
+TRIGGER_REFUSED: dict[str, dict[str, Any]] = {
+    "seed": {"code": 400, "message": "Invalid request parameter", "type": "invalid_request_error"},
+    "current": {
+        "code": "invalid_request",
+        "message": "Invalid request parameters",
+        "type": "invalid_request_error",
+    },
+}
+# A "retry after N seconds" suggestion says what the Retry-After header says.
+RETRY_SUGGESTION = "retry after "
 # With local receivers allowed, the scheme rule moves from the schema to the callback guard.
 CALLBACK_PATTERN = "/components/schemas/VideoGenerationRequest/properties/callback_url/pattern"
 
@@ -187,14 +200,23 @@ class EvolinkDialect:
         status = error.status
         if op is not None and status not in op.responses and status in UNDOCUMENTED_AS:
             status = UNDOCUMENTED_AS[status]  # current style: the status its docs dropped
-        if op is not None and status in op.responses:
+        if error.problem is not None and status == 400:  # a testing aid refused: name it
+            body = {"error": {**TRIGGER_REFUSED[self.style], "param": error.param}}
+        elif op is not None and status in op.responses:
             body = op.example_body(status, self.style)
         else:
             body = self._router_error(scope, status)
         # The seed style names the field at fault; the current one sends its examples exactly.
         if error.param is not None and self.style == "seed":
             body["error"]["param"] = error.param
-        return json_response(body, status, retry_headers(status, error.retry_after))
+        headers = retry_headers(status, error.retry_after)
+        suggestion = body["error"].get("fallback_suggestion")
+        if headers is not None and isinstance(suggestion, str) and suggestion.startswith(RETRY_SUGGESTION):
+            wait = int(headers["Retry-After"])
+            body["error"]["fallback_suggestion"] = (
+                f"{RETRY_SUGGESTION}{wait} second{'' if wait == 1 else 's'}"
+            )
+        return json_response(body, status, headers)
 
     def _router_error(self, scope: Scope, status: int) -> dict[str, Any]:
         if status in (404, 405):

@@ -76,9 +76,13 @@ async def test_statuses_the_current_vendor_files_do_not_list_cannot_be_injected(
                 "status": status,
             },
         )
-    # the header itself is the bad request: each operation's own current 400
-    code = "invalid_request" if operation == "create" else "invalid_task_id"
-    assert response.status_code == 400 and response.json()["error"]["code"] == code
+    # the header itself is the bad request: the general one, naming the header (not the task id)
+    error = response.json()["error"]
+    assert (
+        response.status_code == 400
+        and error["code"] == "invalid_request"
+        and error["param"] == "X-Mock-Fault"
+    )
     assert rule.status_code == 400
 
 

@@ -45,7 +45,8 @@ SEED_CREATE = {
         "code": 429,
         "message": "Rate limit exceeded",
         "type": "rate_limit_error",
-        "fallback_suggestion": "retry after 60 seconds",
+        # the seed shows "retry after 60 seconds": the suggestion says what Retry-After says
+        "fallback_suggestion": "retry after 1 second",
     },
     500: {
         "code": 500,
@@ -167,3 +168,51 @@ async def test_evolink_current_style_uses_string_codes_for_each_operation() -> N
         "message": "Invalid task ID format, must start with 'task-unified-'",
         "param": "task_id",
     }
+
+
+@pytest.mark.parametrize("style", ["seed", "current"])
+async def test_a_refused_testing_aid_on_the_task_query_names_the_trigger_not_the_task_id(style: str) -> None:
+    async with client(make_app(evolink_errors=style)) as http:
+        task = (await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())).json()
+        refused = await http.get(f"/v1/tasks/{task['id']}", headers={**AUTH, "X-Mock-Fault": "lost"})
+    error = refused.json()["error"]
+    assert refused.status_code == 400 and error["param"] == "X-Mock-Fault"
+    assert error["code"] == (400 if style == "seed" else "invalid_request")
+    assert "task" not in error["message"].lower()
+    assert "lost applies to creates only" in refused.headers["x-mock-problem"]
+
+
+async def test_a_429s_suggestion_says_what_its_retry_after_says() -> None:
+    async with client(make_app(rate_limit=1)) as http:
+        armed = await http.post(
+            "/__mock/faults", json={"operation": "getTaskDetail", "status": 429, "retry_after": 30}
+        )
+        ruled = await http.get("/v1/tasks/task-unified-1767225600-abcdefgh", headers=AUTH)
+        for _ in range(2):  # the one request a minute allows, then the limit
+            limited = await http.get("/v1/tasks/task-unified-1767225600-abcdefgh", headers=AUTH)
+    assert armed.status_code == 201
+    assert ruled.headers["retry-after"] == "30"
+    assert ruled.json()["error"]["fallback_suggestion"] == "retry after 30 seconds"
+    wait = limited.headers["retry-after"]
+    assert (
+        limited.status_code == 429
+        and limited.json()["error"]["fallback_suggestion"] == f"retry after {wait} seconds"
+    )
+
+
+@pytest.mark.parametrize("style", ["seed", "current"])
+async def test_a_long_task_id_that_starts_right_is_not_found_rather_than_misnamed(style: str) -> None:
+    # the vendor files state no length limit for a task id: a long one is simply not found
+    long_id = "task-unified-" + "a" * 120
+    async with client(make_app(evolink_errors=style)) as http:
+        response = await http.get(f"/v1/tasks/{long_id}", headers=AUTH)
+    assert len(long_id) == 133 and response.status_code == 404
+
+
+def test_the_refused_trigger_bodies_are_the_creates_documented_400s() -> None:
+    from mockserver.providers.evolink.wire import TRIGGER_REFUSED
+    from mockserver.spec import load_spec
+
+    create = load_spec("evolink").operations["createVideoGeneration"]
+    for style, body in TRIGGER_REFUSED.items():
+        assert {"error": body} == create.example_body(400, style)
