@@ -44,7 +44,9 @@ class Fake:
         return self.providers[task.provider].status_words[self.engine.observe(task).status]
 
     def callback_body(self, task: Task) -> dict[str, Any] | None:
+        """The task as it ends: a callback planned to come early already shows the end."""
         provider = self.providers.get(task.provider)
         if provider is None or provider.render_callback is None:
             return None
-        return provider.render_callback(task, self.engine.observe(task), task.origin)
+        ended = task.observe(max(self.engine.now(), task.ends_at))
+        return provider.render_callback(task, ended, task.origin)

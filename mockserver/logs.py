@@ -14,9 +14,10 @@ import asyncio
 import logging
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from math import floor
-from typing import Any, Protocol, TextIO
+from typing import Any, TextIO
 
 import orjson
 
@@ -67,23 +68,9 @@ def configure(level: int | str, log_format: str) -> None:
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
-class Request(Protocol):
-    """What a request line shows (the journal's entries have these fields)."""
-
-    @property
-    def wall(self) -> float: ...  # Unix time the request arrived
-    @property
-    def method(self) -> str: ...
-    @property
-    def path(self) -> str: ...
-    @property
-    def provider(self) -> str | None: ...
-    @property
-    def operation(self) -> str | None: ...
-    @property
-    def status(self) -> int | None: ...
-    @property
-    def duration_ms(self) -> float: ...
+# What a request line shows, by field name: the journal's fields (`engine.journal.JournalFields`):
+# wall (Unix time it arrived), method, path, provider, operation, status, duration_ms.
+Request = Mapping[str, Any]
 
 
 class RequestLog:
@@ -129,17 +116,17 @@ class RequestLog:
         lines: list[str] = []
         append, text, second, stamp = lines.append, not self._json, -1, ""
         for request in requests:
-            wall = request.wall
+            wall = request["wall"]
             whole = floor(wall)
             if whole != second:  # the date is formatted once a second, not once a line
                 second, stamp = whole, self._stamp(whole)
             millis = MILLIS[floor((wall - whole) * 1000)]
-            tenths = floor(request.duration_ms * 10 + 0.5)  # `{ms:.1f}` without float formatting
+            tenths = floor(request["duration_ms"] * 10 + 0.5)  # `{ms:.1f}` without float formatting
             took = TOOK[tenths] if tenths < len(TOOK) else f"{tenths // 10}.{tenths % 10}ms"
             if text:  # one string built per line
                 append(
-                    f"{stamp}{millis} {request.method} {request.path} {request.provider}."
-                    f"{request.operation} {request.status} {took}"
+                    f"{stamp}{millis} {request['method']} {request['path']} {request['provider']}."
+                    f"{request['operation']} {request['status']} {took}"
                 )
             else:
                 append(self._json_line(stamp + millis, took, request))
@@ -153,18 +140,19 @@ class RequestLog:
     @staticmethod
     def _json_line(when: str, took: str, request: Request) -> str:
         message = (
-            f"{request.method} {request.path} {request.provider}.{request.operation} {request.status} {took}"
+            f"{request['method']} {request['path']} {request['provider']}.{request['operation']} "
+            f"{request['status']} {took}"
         )
         fields = {
             "time": f"{when}+00:00",
             "level": "info",
             "logger": REQUESTS,
             "message": message,
-            "method": request.method,
-            "path": request.path,
-            "provider": request.provider,
-            "operation": request.operation,
-            "status": request.status,
-            "duration_ms": round(request.duration_ms, 3),
+            "method": request["method"],
+            "path": request["path"],
+            "provider": request["provider"],
+            "operation": request["operation"],
+            "status": request["status"],
+            "duration_ms": round(request["duration_ms"], 3),
         }
         return orjson.dumps(fields).decode()

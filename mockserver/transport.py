@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 
 import httpx
 
-from mockserver.engine.faults import RESET
 from mockserver.web.faults import ConnectionDropped
 
 T = TypeVar("T")
@@ -26,7 +25,7 @@ T = TypeVar("T")
 
 def dropped(error: ConnectionDropped, request: httpx.Request) -> httpx.TransportError:
     """What httpx raises when a real server drops the connection so."""
-    if error.fault.drop == RESET:
+    if error.reset:
         return httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
     if error.partial:
         return httpx.RemoteProtocolError(

@@ -18,7 +18,7 @@ import pytest
 from mockserver.logs import BATCH, FLUSH_SECONDS, JsonFormatter, RequestLog, configure
 
 
-class Request(NamedTuple):  # what the journal hands the request log
+class Request(NamedTuple):
     method: str
     path: str
     provider: str | None
@@ -28,8 +28,9 @@ class Request(NamedTuple):  # what the journal hands the request log
     wall: float = 0.0
 
 
-def request(*fields: Any) -> Request:
-    return Request(*fields, wall=time.time())
+def request(*fields: Any) -> dict[str, Any]:
+    """What the journal hands the request log: its fields by name."""
+    return Request(*fields, wall=time.time())._asdict()
 
 
 def record(**extra: object) -> logging.LogRecord:

@@ -1,6 +1,6 @@
 """Fault rules as the control plane takes and shows them: `POST /__mock/faults` bodies read into
 a `FaultRule` (each trigger value in the one grammar of X-Mock-Fault, X-Mock-Fail and
-X-Mock-Callback), checked against the operations the fake serves.
+X-Mock-Callback: `engine/faults.py`), checked against the operations the fake serves.
 
 Control layer.
 """
@@ -10,16 +10,18 @@ from __future__ import annotations
 from typing import Any
 
 from mockserver.engine.faults import (
-    LOST,
     Fault,
     FaultRule,
     FaultSyntax,
+    Trigger,
     parse_callback,
-    parse_failure,
     parse_fault,
+    parse_plan,
+    refusal,
+    text,
 )
 from mockserver.engine.ids import fingerprint
-from mockserver.engine.tasks import CallbackPlan, Failure
+from mockserver.engine.tasks import CallbackPlan, Failure, Plan
 from mockserver.fake import Fake
 from mockserver.spec import FieldError, Operation
 from mockserver.web.errors import ApiError
@@ -51,31 +53,30 @@ def _fault(body: dict[str, Any], op: Operation | None, creates: bool, fake: Fake
         fault = parse_fault(raw, fake.settings.max_fault_delay)
     except FaultSyntax as error:
         raise _refused("fault", str(error)) from None
-    if fault.status is not None:
-        if op is None:
-            raise _refused("operation", "a status fault needs the operation whose answer it is")
-        if fault.status not in op.responses or fault.status < 400:
-            documented = ", ".join(str(s) for s in sorted(op.responses) if s >= 400)
-            raise _refused("status", f"{op.id} documents {documented}, not {fault.status}")
-    if fault.drop == LOST and not creates:
-        raise _refused("fault", "lost applies to an operation that creates a task")
+    if fault.status is not None and op is None:
+        raise _refused("operation", "a status fault needs the operation whose answer it is")
+    documented = frozenset(op.responses) if op is not None else frozenset[int]()
+    reason = refusal(fault, documented, creates)
+    if reason is not None:
+        field = "fault" if refusal(Fault(drop=fault.drop), documented, creates) else "status"
+        raise _refused(field, reason)
     return fault
 
 
-def _fail(body: dict[str, Any], fake: Fake, op: Operation | None) -> Failure | None:
+def _plan(body: dict[str, Any], fake: Fake, op: Operation | None) -> Plan | None:
     raw = body.get("fail")
     if raw is None:
         return None
     try:
-        failure = parse_failure(raw)
+        plan = parse_plan(raw)
     except FaultSyntax as error:
         raise _refused("fail", str(error)) from None
     providers = fake.serving(None if op is None else op.id)
-    if not any(p.accepts_failure(failure.code) for p in providers):
+    if isinstance(plan, Failure) and not any(p.accepts_failure(plan.code) for p in providers):
         raise _refused(
-            "fail", f"{failure.code!r} is not a failure code of {', '.join(p.slug for p in providers)}"
+            "fail", f"{plan.code!r} is not a failure code of {', '.join(p.slug for p in providers)}"
         )
-    return failure
+    return plan
 
 
 def _callback(body: dict[str, Any], fake: Fake, op: Operation | None) -> CallbackPlan | None:
@@ -95,10 +96,10 @@ def rule_from(body: dict[str, Any], fake: Fake) -> FaultRule:
     """The rule a `POST /__mock/faults` body asks for (its id is given when it is armed)."""
     op = _operation(fake, body.get("operation"))
     creates = op is not None and any(op.id == p.create_operation for p in fake.providers.values())
-    fault, fail, callback = _fault(body, op, creates, fake), _fail(body, fake, op), _callback(body, fake, op)
-    if fault is None and fail is None and callback is None:
+    fault, plan, callback = _fault(body, op, creates, fake), _plan(body, fake, op), _callback(body, fake, op)
+    if fault is None and plan is None and callback is None:
         raise _refused("fault", "give one of status, fault, fail or callback")
-    if (fail is not None or callback is not None) and op is not None and not creates:
+    if (plan is not None or callback is not None) and op is not None and not creates:
         raise _refused("operation", "fail and callback plans apply to an operation that creates a task")
     return FaultRule(
         id="",
@@ -106,26 +107,11 @@ def rule_from(body: dict[str, Any], fake: Fake) -> FaultRule:
         remaining=body.get("count", 1),
         key=fingerprint(body.get("key")),
         fault=fault,
-        fail=fail,
+        plan=plan,
         callback=callback,
         probability=body.get("probability", 1.0),
         retry_after=body.get("retry_after"),
     )
-
-
-def failure_text(failure: Failure | None) -> str | None:
-    if failure is None:
-        return None
-    return failure.code + (f";after={failure.after:g}" if failure.after is not None else "")
-
-
-def callback_text(plan: CallbackPlan | None) -> str | None:
-    if plan is None:
-        return None
-    if plan.drop:
-        return "drop"
-    parts = (["duplicate"] if plan.copies > 1 else []) + ([f"delay={plan.delay:g}"] if plan.delay else [])
-    return ";".join(parts) or None
 
 
 def rule_view(rule: FaultRule) -> dict[str, Any]:
@@ -134,9 +120,9 @@ def rule_view(rule: FaultRule) -> dict[str, Any]:
         "id": rule.id,
         "operation": rule.operation,
         "status": None if fault is None else fault.status,
-        "fault": None if fault is None else str(fault),
-        "fail": failure_text(rule.fail),
-        "callback": callback_text(rule.callback),
+        "fault": None if fault is None else text(Trigger.FAULT, fault),
+        "fail": None if rule.plan is None else text(Trigger.FAIL, rule.plan),
+        "callback": None if rule.callback is None else text(Trigger.CALLBACK, rule.callback) or None,
         "remaining": rule.remaining,
         "key": rule.key,
         "probability": rule.probability,

@@ -9,13 +9,14 @@ Control layer: pure functions over journal entries; the handler gathers what the
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from typing import Any
 
-from mockserver.engine.faults import LOST, TRUNCATE
+from mockserver.engine.faults import parse_fault
 from mockserver.engine.journal import JournalEntry
 from mockserver.engine.tasks import TaskStatus
 
@@ -53,8 +54,11 @@ def _answered(entry: JournalEntry) -> bool:
 
 
 def _lost(entry: JournalEntry) -> bool:
-    """The task was made but the client never got the whole answer."""
-    return entry.fault is not None and any(part in (LOST, TRUNCATE) for part in entry.fault.split(";"))
+    """The task was made but the client never got the whole answer (a cut after the work)."""
+    if entry.fault is None:
+        return False
+    cut = parse_fault(entry.fault, max_delay=math.inf).cut
+    return cut is not None and cut.work_done
 
 
 def _polls(

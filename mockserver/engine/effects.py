@@ -91,7 +91,7 @@ class TimedEffects:
         task = await self.store.task(timer.subject)
         # A forced outcome emitted its own event; a plan given after creation moved the end
         # (and scheduled its own timer).
-        if task is not None and task.ending is None and task.planned_end == timer.when:
+        if task is not None and task.ending is None and task.callback_due == timer.when:
             await self._emit(task)
 
     async def _emit(self, task: Task) -> None:

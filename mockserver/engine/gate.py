@@ -8,13 +8,18 @@ Engine layer.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from mockserver.engine.clock import ClockState
 from mockserver.engine.faults import FaultRule
 
 
-class Gate(NamedTuple):
+@dataclass(slots=True)
+class Gate:
+    """One request's pass through the gate (a value: made on every request, so a slots class,
+    whose positional construction costs a third of a named tuple's)."""
+
     operation: str
     key: str | None  # fingerprint of the bearer key
     limited: bool  # counts against the rate limit (an accepted key, with a limit set)

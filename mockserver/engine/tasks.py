@@ -44,13 +44,25 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
+class Stall:
+    """The task stops where it stands `after` fake seconds after creation (None: when it would
+    have completed, at progress 99) and never ends by itself: only a forced outcome ends it."""
+
+    after: float | None = None
+
+
+Plan = Failure | Stall  # what becomes of a task instead of completing
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackPlan:
     """What becomes of a task's callback: never sent, sent `copies` times, `delay` fake
-    seconds late."""
+    seconds after the end, or `early` fake seconds before the task query shows it."""
 
     drop: bool = False
     copies: int = 1
     delay: float = 0.0
+    early: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +74,10 @@ class Ending:
     failure: Failure | None = None
 
 
-class Snapshot(NamedTuple):
-    """What a task looks like at one instant (a tuple: made on every poll, so cheap)."""
+@dataclass(slots=True)
+class Snapshot:
+    """What a task looks like at one instant: a value, made on every poll (slots, no frozen
+    setattr: four times cheaper than a named tuple's keyword-matching constructor)."""
 
     status: TaskStatus
     progress: int
@@ -87,7 +101,7 @@ class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a froze
     media_token: str
     callback_url: str | None = None
     origin: str = ""  # base URL the task was created through (result links in callbacks)
-    planned_failure: Failure | None = None  # ends failed instead of completing
+    plan: Plan | None = None  # ends failed, or stalls, instead of completing
     callback_plan: CallbackPlan | None = None
     ending: Ending | None = None
 
@@ -100,52 +114,65 @@ class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a froze
         return self.started_at + self.run_seconds
 
     @property
+    def halts_at(self) -> float:
+        """When its plan takes over: a time after creation, the start of its run (an input the
+        worker cannot use), or else the end of its run; never later than that."""
+        plan = self.plan
+        if plan is not None and plan.after is not None:
+            return min(self.created_at + plan.after, self.natural_end)
+        if isinstance(plan, Failure) and plan.at_start:
+            return self.started_at
+        return self.natural_end
+
+    @property
     def planned_end(self) -> float:
-        """When it ends unless an outcome is forced: when its planned failure says (a time
-        after creation, or the start of its run if its input is unusable), else at the end of
-        its run; never later than that."""
-        failure = self.planned_failure
-        if failure is None:
-            return self.natural_end
-        if failure.after is not None:
-            return min(self.created_at + failure.after, self.natural_end)
-        return self.started_at if failure.at_start else self.natural_end
+        """When it ends unless an outcome is forced (never, for a task that stalls)."""
+        return math.inf if isinstance(self.plan, Stall) else self.halts_at
 
     @property
     def ends_at(self) -> float:
         return self.ending.at if self.ending is not None else self.planned_end
 
+    @property
+    def callback_due(self) -> float:
+        """When its callback is due at the natural end: `early` seconds before it, if so planned."""
+        early = self.callback_plan.early if self.callback_plan is not None else 0.0
+        return self.planned_end - early
+
     def _progress(self, at: float) -> int:
-        if at < self.started_at or self.run_seconds <= 0:
+        """Percent of its run done at `at`: 0 until it starts, never above 99 before it ends."""
+        ran = at - (self.created_at + self.queue_seconds)
+        if ran <= 0 or self.run_seconds <= 0:
             return 0
-        share = (at - self.started_at) / self.run_seconds
-        return max(0, min(99, math.floor(share * 100)))
+        return min(99, math.floor(ran / self.run_seconds * 100))
 
     def observe(self, now: float) -> Snapshot:
-        # Every poll runs this: the properties' arithmetic inline, the progress clamped without
-        # min/max calls, the snapshot made without NamedTuple's Python-level __new__.
+        """The task at fake time `now`: a forced outcome once reached; else its plan once it
+        halts (failed there, or stalled where it stood); else queued, running or succeeded."""
         ending = self.ending
         if ending is not None and now >= ending.at:
             progress = 100 if ending.status is TaskStatus.SUCCEEDED else self._progress(ending.at)
-            return _tuple(Snapshot, (ending.status, progress, None, ending.failure, ending.at))
+            return Snapshot(ending.status, progress, None, ending.failure, ending.at)
+        if self.plan is not None and now >= self.halts_at:
+            return self._halted()
         started = self.created_at + self.queue_seconds
-        run = self.run_seconds
-        natural_end = started + run
-        end = natural_end if self.planned_failure is None else self.planned_end
+        end = started + self.run_seconds
         if now >= end:
-            if self.planned_failure is not None:
-                return Snapshot(TaskStatus.FAILED, self._progress(end), None, self.planned_failure, end)
-            return _tuple(Snapshot, (_SUCCEEDED, 100, None, None, end))
-        remaining = math.ceil(natural_end - now)
+            return Snapshot(TaskStatus.SUCCEEDED, 100, None, None, end)
+        remaining = math.ceil(end - now)
         if now < started:
-            return _tuple(Snapshot, (_QUEUED, 0, remaining, None, None))
-        # `_progress`, inline: the share is not negative here, so int() floors it
-        progress = int((now - started) / run * 100) if run > 0 else 0
-        return _tuple(Snapshot, (_RUNNING, progress if progress < 99 else 99, remaining, None, None))
+            return Snapshot(TaskStatus.QUEUED, 0, remaining, None, None)
+        progress = math.floor((now - started) / self.run_seconds * 100)  # run_seconds > 0: now < end
+        return Snapshot(TaskStatus.RUNNING, min(progress, 99), remaining, None, None)
 
-
-_tuple = tuple.__new__  # a NamedTuple from a tuple, as `_make` does without its Python frame
-_QUEUED, _RUNNING, _SUCCEEDED = TaskStatus.QUEUED, TaskStatus.RUNNING, TaskStatus.SUCCEEDED
+    def _halted(self) -> Snapshot:
+        """Where its plan left it: failed with its progress then, or stalled as it stood."""
+        halted = self.halts_at
+        if isinstance(self.plan, Failure):
+            return Snapshot(TaskStatus.FAILED, self._progress(halted), None, self.plan, halted)
+        status = TaskStatus.QUEUED if halted < self.started_at else TaskStatus.RUNNING
+        remaining = max(0, math.ceil(self.natural_end - halted))
+        return Snapshot(status, self._progress(halted), remaining, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +195,6 @@ class NewTask(NamedTuple):
     credits: float
     make_id: MakeId
     callback_url: str | None = None
-    failure: Failure | None = None
+    plan: Plan | None = None
     callback: CallbackPlan | None = None
     origin: str = ""

@@ -13,7 +13,7 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Delivery
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import Admission, Gate, Insert
-from mockserver.engine.journal import JournalEntry, JournalQuery
+from mockserver.engine.journal import JournalEntry, JournalFields, JournalQuery
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
 
@@ -99,8 +99,8 @@ class Store(Protocol):
 
     # -- the journal -------------------------------------------------------------------
 
-    def record(self, entry: JournalEntry) -> None:
-        """Append the entry, numbered (`seq`) by the store; a shared store may write it a
+    def record(self, fields: JournalFields) -> None:
+        """Append the entry these fields make, numbered (`seq`) by the store; a shared store may write it a
         moment later, but before this process next reads the journal. Not a coroutine: every
         request records one, and no store waits for anything to take it (called on the loop)."""
 

@@ -15,7 +15,7 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Attempt, Delivery
 from mockserver.engine.faults import Fault, FaultRule
 from mockserver.engine.journal import JournalEntry
-from mockserver.engine.tasks import CallbackPlan, Ending, Failure, Task, TaskStatus
+from mockserver.engine.tasks import CallbackPlan, Ending, Failure, Plan, Stall, Task, TaskStatus
 from mockserver.engine.timers import Timer
 
 
@@ -23,7 +23,14 @@ def _failure(value: dict[str, Any] | None) -> Failure | None:
     return None if value is None else Failure(**value)
 
 
-def _plan(value: dict[str, Any] | None) -> CallbackPlan | None:
+def _task_plan(value: dict[str, Any] | None) -> Plan | None:
+    """A failure names its code; a stall does not."""
+    if value is None:
+        return None
+    return Failure(**value) if "code" in value else Stall(**value)
+
+
+def _callback_plan(value: dict[str, Any] | None) -> CallbackPlan | None:
     return None if value is None else CallbackPlan(**value)
 
 
@@ -33,8 +40,8 @@ def encode_task(task: Task) -> bytes:
 
 def decode_task(data: bytes | str) -> Task:
     document = orjson.loads(data)
-    document["planned_failure"] = _failure(document["planned_failure"])
-    document["callback_plan"] = _plan(document["callback_plan"])
+    document["plan"] = _task_plan(document["plan"])
+    document["callback_plan"] = _callback_plan(document["callback_plan"])
     ending = document["ending"]
     if ending is not None:
         document["ending"] = Ending(ending["at"], TaskStatus(ending["status"]), _failure(ending["failure"]))
@@ -52,15 +59,17 @@ def decode_delivery(data: bytes | str) -> Delivery:
 
 
 def encode_rule(rule: FaultRule) -> bytes:
-    return orjson.dumps(asdict(rule))
+    # `blocks` rides along for the Redis store's Lua gate, which must not restate what blocks.
+    return orjson.dumps({**asdict(rule), "blocks": rule.blocks})
 
 
 def decode_rule(data: bytes | str) -> FaultRule:
     document = orjson.loads(data)
+    del document["blocks"]
     fault = document["fault"]
     document["fault"] = None if fault is None else Fault(**fault)
-    document["fail"] = _failure(document["fail"])
-    document["callback"] = _plan(document["callback"])
+    document["plan"] = _task_plan(document["plan"])
+    document["callback"] = _callback_plan(document["callback"])
     return FaultRule(**document)
 
 

@@ -9,19 +9,21 @@ requests per minute, now, the fake's seed (for rules that fire by chance).
 
 from __future__ import annotations
 
-# The gate: a stale clock first (nothing is done), then fault rules, then the rate limit.
-# Mirrors `engine/faults.take` (with `chance`'s SHA-1 draw) and `engine/limits.hit`. `gate()`
-# returns a refusal (reply as is) or nil, and the rule that fired without blocking ('' if none).
-GATE = """
-local P = ARGV[1]
-local function chance(id, draw)
-  local digest = redis.sha1hex(ARGV[8] .. ':' .. id .. ':' .. draw)
+# `engine/faults.chance`: the same draw from the same seed (tests/store/test_lua_draw.py runs both).
+CHANCE = """
+local function chance(seed, id, draw)
+  local digest = redis.sha1hex(seed .. ':' .. id .. ':' .. draw)
   return tonumber(string.sub(digest, 1, 8), 16) / 4294967296
 end
-local function blocks(rule)
-  local fault = rule.fault
-  return fault ~= cjson.null and (fault.status ~= cjson.null or fault.drop == 'reset')
-end
+"""
+# The gate: a stale clock first (nothing is done), then fault rules, then the rate limit.
+# Mirrors `engine/faults.take` and `engine/limits.hit`; whether a rule blocks comes with the rule
+# (`codec.encode_rule`). `gate()` returns a refusal (reply as is) or nil, and the rule that fired
+# without blocking ('' if none).
+GATE = (
+    CHANCE
+    + """
+local P = ARGV[1]
 local function gate()
   local version = redis.call('HGET', P .. 'clock', 'v')
   if version and version ~= ARGV[2] then
@@ -33,7 +35,7 @@ local function gate()
       local rule = cjson.decode(raw)
       if (rule.operation == cjson.null or rule.operation == ARGV[3])
           and (rule.key == cjson.null or rule.key == ARGV[4]) then
-        local hit = rule.probability >= 1 or chance(rule.id, rule.matched) < rule.probability
+        local hit = rule.probability >= 1 or chance(ARGV[8], rule.id, rule.matched) < rule.probability
         rule.matched = rule.matched + 1
         if hit then
           fired = cjson.encode(rule)
@@ -44,7 +46,7 @@ local function gate()
             redis.call('LSET', P .. 'rules', i - 1, '')
             redis.call('LREM', P .. 'rules', 1, '')
           end
-          if blocks(rule) then return {'rule', fired}, '' end
+          if rule.blocks then return {'rule', fired}, '' end
           break
         end
         redis.call('LSET', P .. 'rules', i - 1, cjson.encode(rule))
@@ -68,6 +70,7 @@ local function gate()
   return nil, fired
 end
 """
+)
 
 ADMIT = (
     GATE

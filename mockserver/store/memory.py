@@ -18,21 +18,20 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Delivery
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
-from mockserver.engine.journal import JournalEntry, JournalQuery
+from mockserver.engine.journal import JournalEntry, JournalFields, JournalQuery, in_order
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
 
 DEFAULT_JOURNAL_LIMIT = 20_000
-KEY = JournalEntry._fields.index("key")
+KEY = JournalEntry._fields.index("key") - 1  # packed without `seq`
 _new = tuple.__new__  # a named tuple from a plain one
 
 
-def _pack(entry: JournalEntry) -> bytes | tuple[Any, ...]:
+def _pack(values: tuple[Any, ...]) -> bytes | tuple[Any, ...]:
     """One bytes object (read back by this process only), or the plain tuple should a field
     ever be of a kind `marshal` does not take (a subclass of str or int)."""
-    values = tuple(entry)
     try:
-        return marshal.dumps(values)  # type: ignore[arg-type]  # typeshed lists marshal's types
+        return marshal.dumps(values)
     except ValueError:
         return values
 
@@ -232,15 +231,15 @@ class MemoryStore:
 
     # -- the journal -------------------------------------------------------------------
 
-    def record(self, entry: JournalEntry) -> None:
+    def record(self, fields: JournalFields) -> None:
         self._journal_seq += 1
         self._journal_seqs.append(self._journal_seq)
-        self._journal.append(_pack(entry))
+        self._journal.append(_pack(in_order(fields)))
 
     async def journal(self, query: JournalQuery) -> list[JournalEntry]:
         since, unnumbered = query.since, query._replace(since=-1)
         entries = (
-            _new(JournalEntry, (seq, *_unpack(packed)[1:]))
+            _new(JournalEntry, (seq, *_unpack(packed)))
             for seq, packed in zip(self._journal_seqs, self._journal, strict=True)
             if seq > since
         )

@@ -23,7 +23,7 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Delivery
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
-from mockserver.engine.journal import JournalEntry, JournalQuery
+from mockserver.engine.journal import JournalEntry, JournalFields, JournalQuery, entry_of
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
 from mockserver.loops import LoopMark
@@ -264,8 +264,8 @@ class RedisStore:
 
     # -- the journal ---------------------------------------------------------------------
 
-    def record(self, entry: JournalEntry) -> None:
-        self._pending.append(codec.encode_entry(entry))
+    def record(self, fields: JournalFields) -> None:
+        self._pending.append(codec.encode_entry(entry_of(fields)))
         flushing = self._flushing
         if flushing is not None and flushing.get_loop() is self._here.loop and self._here.here():
             return  # the usual case under load: a flush is under way on this loop

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import jsonschema_rs
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Message, Scope, Send
 
 from mockserver.spec import Spec, problems
 from mockserver.web.api import Api
@@ -28,27 +28,27 @@ class Conformance:
         # Answers no operation documents (router-level 404/405/500) carry the API's envelope.
         self._errors = {slug: _validator(api.spec, api.error_schema) for slug, api in apis.items()}
 
-    async def __call__(self, app: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        status, content_type, chunks, complete = 0, "", [], False
+    def watch(self, scope: Scope, send: Send) -> Send:
+        """`send`, checking the answer against the spec once it has been sent whole (an answer a
+        connection fault cut short, or dropped, on purpose is not checked)."""
+        status, content_type, chunks = 0, "", []
 
         async def capture(message: Message) -> None:
-            nonlocal status, content_type, complete
+            nonlocal status, content_type
             if message["type"] == "http.response.start":
                 status = message["status"]
                 headers = dict(message.get("headers", []))
                 content_type = headers.get(b"content-type", b"").decode()
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
-                complete = not message.get("more_body", False)
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                problem = self.check(scope, status, content_type, b"".join(chunks))
+                if problem:
+                    self.violations.append(problem)
+                    logger.error("contract violation: %s", problem)
 
-        await app(scope, receive, capture)
-        if not complete:  # a connection fault dropped the answer (or cut it short) on purpose
-            return
-        problem = self.check(scope, status, content_type, b"".join(chunks))
-        if problem:
-            self.violations.append(problem)
-            logger.error("contract violation: %s", problem)
+        return capture
 
     def check(self, scope: Scope, status: int, content_type: str, body: bytes) -> str | None:
         where = f"{scope['method']} {scope['path']} -> {status}"

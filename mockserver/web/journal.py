@@ -1,7 +1,7 @@
 """Journal entries as the web layer records them: what was asked (method, path, query, headers
-as sent, redacted when shown; headers and body each capped) and what was
-answered (status, time taken, the fault applied, the task concerned, Retry-After); and the
-request log line (`logs.RequestLog`, batched).
+as sent, redacted when shown; headers and body each capped) and what was answered (status, time
+taken, the fault applied, the task concerned, Retry-After); and the request log line
+(`logs.RequestLog`, batched).
 
 Web layer.
 """
@@ -13,61 +13,47 @@ import time
 
 from starlette.types import Scope
 
-from mockserver.engine.faults import Fault
-from mockserver.engine.journal import JournalEntry
+from mockserver.engine.journal import JournalFields
 from mockserver.web.host import Host
 
-
-def journal(
-    fake: Host,
-    scope: Scope,
-    api: str,
-    operation: str | None,
-    key: str | None,  # the bearer key's fingerprint
-    status: int | None,
-    started: float,
-    arrived: float,
-    fault: Fault | None = None,
-    task: tuple[str, str] | None = None,
-    retry_after: int | None = None,
-    body: bytes = b"",
-) -> None:
-    """Journal a provider or file request, and log it when request logging is on. `started`
-    is when it arrived (`time.perf_counter()`), `arrived` the fake time then; the time taken
-    counts a fault's delay, which comes after this."""
-    cap = fake.settings.journal_body_bytes
-    taken = time.perf_counter() - started
-    elapsed = (taken + (fault.delay if fault is not None else 0.0)) * 1000
-    entry = _tuple(
-        JournalEntry,
-        (  # `_make` without its Python frame: this runs on every request
-            0,
-            arrived,
-            time.time() - taken,
-            scope["method"],
-            scope["path"],
-            scope["query_string"].decode("latin-1"),
-            api,
-            operation,
-            key,
-            status,
-            elapsed,
-            None if fault is None else str(fault),
-            task[0] if task else None,
-            task[1] if task else None,
-            retry_after,
-            _packed(tuple(scope["headers"]), cap),
-            body[:cap].decode("utf-8", "replace") if body else "",
-            len(body),
-        ),
-    )
-    fake.engine.record(entry)
-    if fake.request_log is not None:
-        fake.request_log.add(entry)
-
-
-_tuple = tuple.__new__
 CAPPED = b"x-mock-journal: later headers left out: over MOCKSERVER_JOURNAL_BODY_BYTES"
+
+
+def record(host: Host, fields: JournalFields) -> None:
+    """Keep the entry, and log it when request logging is on."""
+    host.engine.record(fields)
+    if host.request_log is not None:
+        host.request_log.add(fields)
+
+
+def packed_headers(scope: Scope, cap: int) -> bytes:
+    return _packed(tuple(scope["headers"]), cap)
+
+
+def unanswered_route(
+    host: Host, scope: Scope, api: str, key: str | None, status: int, started: float, arrived: float
+) -> JournalFields:
+    """The fields of a request no operation answered (a redirect, a 404 or a 405)."""
+    seconds = time.perf_counter() - started
+    return {
+        "time": arrived,
+        "wall": time.time() - seconds,
+        "method": scope["method"],
+        "path": scope["path"],
+        "query": scope["query_string"].decode("latin-1"),
+        "provider": api,
+        "operation": None,
+        "key": key,
+        "status": status,
+        "duration_ms": seconds * 1000,
+        "fault": None,
+        "task": None,
+        "task_status": None,
+        "retry_after": None,
+        "headers": packed_headers(scope, host.settings.journal_body_bytes),
+        "body": "",
+        "body_bytes": 0,
+    }
 
 
 @functools.lru_cache(maxsize=1024)  # a client sends the same headers request after request

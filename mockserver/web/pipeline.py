@@ -15,33 +15,27 @@ import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mockserver.engine import Engine, Failure, FaultFired, NewTask, Snapshot, Task
-from mockserver.engine.faults import LOST, RESET, Fault, FaultRule, FaultSyntax, parse_callback, parse_failure
+from mockserver.engine import Engine, FaultFired, NewTask, Snapshot, Task
+from mockserver.engine.faults import Fault, FaultRule, FaultSyntax, Trigger, parse_callback, parse_plan
 from mockserver.engine.gate import Gate
 from mockserver.engine.ids import fingerprint
-from mockserver.engine.tasks import CallbackPlan
+from mockserver.engine.journal import JournalFields
+from mockserver.engine.tasks import CallbackPlan, Failure, Plan
 from mockserver.settings import Settings
 from mockserver.spec import FieldError, Operation, coerce, problems
 from mockserver.web import hosts
 from mockserver.web.api import Api, Handler
 from mockserver.web.errors import ApiError, error_response
-from mockserver.web.faults import (
-    CALLBACK_HEADER,
-    DIRECTIVE,
-    FAIL_HEADER,
-    FAULT_HEADER,
-    answer,
-    drop,
-    invalid,
-    read_fault,
-)
+from mockserver.web.faults import DIRECTIVE, HEADERS, RAW_HEADERS, answer, drop, invalid, read_fault
 from mockserver.web.host import Host
-from mockserver.web.journal import journal
+from mockserver.web.journal import packed_headers, record
 from mockserver.web.reading import bearer, drain, query_values, read_body
 from mockserver.web.responses import JSONBytes, retry_after_of
 
 SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
 VALID_PARAMS_KEPT = 4096  # per operation
+FAULT_HEADER = RAW_HEADERS[Trigger.FAULT]  # looked for on every request
+PLAN_HEADERS = tuple((trigger, RAW_HEADERS[trigger]) for trigger in (Trigger.FAIL, Trigger.CALLBACK))
 PROBLEM_HEADER = "X-Mock-Problem"  # why a mock trigger was refused (the provider's 400 rarely says)
 
 
@@ -61,7 +55,7 @@ class Call:
     body: Any = None
     raw_body: bytes = b""
     body_read: bool = False  # the request body has been received to its end
-    failure: Failure | None = None  # the task's planned failure (X-Mock-Fail, [mock:fail=...])
+    plan: Plan | None = None  # the task's failure or stall (X-Mock-Fail, [mock:fail=...])
     callback: CallbackPlan | None = None  # its callback chaos (X-Mock-Callback, [mock:callback=...])
     fault: Fault | None = None  # the fault this request meets (the header, a directive, or a rule)
     task: Task | None = None  # the task it created or read
@@ -74,7 +68,7 @@ class Call:
 
     def observe(self, task: Task) -> Snapshot:
         """The task as this request answers it (the journal shows the same, without a second look)."""
-        self.snapshot = task.observe(self.fake.engine.clock.now())  # Engine.observe, one frame less
+        self.snapshot = self.fake.engine.observe(task)
         return self.snapshot
 
     @property
@@ -142,33 +136,13 @@ class Endpoint:
             response = await self._answer(call)
         except FaultFired as fired:  # an armed rule: its status (and Retry-After), or no answer
             call.fault = fired.rule.fault
-            response = None if call.fault is None or call.fault.drop == RESET else self._error(call, fired)
+            response = None if call.fault is None or not call.fault.answers else self._error(call, fired)
         except Exception as error:
             response = self._error(call, error)
         fault = call.fault
         if self.api.journaled:
-            task, snapshot = call.task, call.snapshot
-            if task is not None and snapshot is None:
-                snapshot = fake.engine.observe(task)
-            # `_value_`: Enum's `value` is a descriptor, measurably slower on every request
-            shown = (task.id, snapshot.status._value_) if task is not None and snapshot is not None else None
-            sent = (
-                None if response is None or (fault is not None and fault.drop in (RESET, LOST)) else response
-            )
-            journal(  # positional: keyword matching costs every request
-                fake,
-                scope,
-                self.api.slug,
-                self.op.id,
-                call.gate.key if call.gate is not None else fingerprint(call.key),  # made once
-                None if sent is None else sent.status_code,
-                started,
-                arrived,
-                fault,
-                shown,
-                retry_after_of(sent),
-                call.raw_body,
-            )
+            sent = None if response is None or (fault is not None and not fault.answers) else response
+            record(fake, self._fields(call, sent, started, arrived))
         if response is None:
             assert fault is not None
             # The rest of the body first: the client sees its answer go missing, not its
@@ -191,6 +165,35 @@ class Endpoint:
         else:
             await answer(response, fault, scope, receive, send)
 
+    def _fields(self, call: Call, sent: Response | None, started: float, arrived: float) -> JournalFields:
+        """What the request asked and was answered, each field by name."""
+        task, snapshot, fault, scope = call.task, call.snapshot, call.fault, call.scope
+        if task is not None and snapshot is None:
+            snapshot = call.engine.observe(task)
+        seconds = time.perf_counter() - started
+        delay = fault.delay if fault is not None else 0.0
+        cap, body = call.settings.journal_body_bytes, call.raw_body
+        return {
+            "time": arrived,
+            "wall": time.time() - seconds,
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope["query_string"].decode("latin-1"),
+            "provider": self.api.slug,
+            "operation": self.op.id,
+            "key": call.gate.key if call.gate is not None else fingerprint(call.key),  # made once
+            "status": None if sent is None else sent.status_code,
+            "duration_ms": (seconds + delay) * 1000,  # a delay fault's wait, still to come, counts
+            "fault": None if fault is None else str(fault),
+            "task": None if task is None else task.id,
+            # `_value_`: Enum's `value` is a descriptor, measurably slower on every request
+            "task_status": None if snapshot is None else snapshot.status._value_,
+            "retry_after": retry_after_of(sent),
+            "headers": packed_headers(scope, cap),
+            "body": body[:cap].decode("utf-8", "replace") if body else "",
+            "body_bytes": len(body),
+        }
+
     def _error(self, call: Call, error: BaseException) -> Response:
         settings = call.fake.settings
         response = error_response(
@@ -203,7 +206,7 @@ class Endpoint:
     def _blocked(self, call: Call, fault: Fault) -> Response | None:
         """The answer to a fault that stops the work: its status, or none at all (reset)."""
         call.fault = fault
-        if fault.drop == RESET:
+        if not fault.answers:
             return None
         assert fault.status is not None
         retry_after = call.settings.retry_after if fault.status == 429 else None
@@ -217,7 +220,7 @@ class Endpoint:
         if api.guarded:
             raw = call.headers.get(FAULT_HEADER)
             if raw is not None:
-                fault = self._fault(call, raw.decode("latin-1"), "X-Mock-Fault")
+                fault = self._fault(call, raw.decode("latin-1"), HEADERS[Trigger.FAULT])
                 if fault.blocks:  # answered before anything else: no state is touched
                     return self._blocked(call, fault)
                 call.fault = fault
@@ -312,34 +315,39 @@ class Endpoint:
             raise dialect.invalid(op, errors, "body")
 
     def _triggers(self, call: Call) -> None:
-        """The triggers in the headers and the prompt: a fault (`[mock:fault=...]`), a planned
-        failure (`X-Mock-Fail`, `[mock:fail=CODE;after=SECONDS]`) and callback chaos
+        """The triggers in the headers and the prompt: a fault (`[mock:fault=...]`), the task's
+        plan (`X-Mock-Fail`, `[mock:fail=...]`: a failure or a stall) and callback chaos
         (`X-Mock-Callback`, `[mock:callback=...]`); a header wins over a directive."""
-        fail, fail_where = call.header(FAIL_HEADER), "X-Mock-Fail"
-        callback, callback_where = call.header(CALLBACK_HEADER), "X-Mock-Callback"
+        found = {
+            trigger: (raw, HEADERS[trigger])
+            for trigger, name in PLAN_HEADERS
+            if (raw := call.header(name)) is not None
+        }
         prompt = call.body.get("prompt") if isinstance(call.body, dict) else None
         if isinstance(prompt, str) and "[mock:" in prompt:
-            for kind, value in DIRECTIVE.findall(prompt):
-                if kind == "fault" and call.fault is None:
+            for name, value in DIRECTIVE.findall(prompt):
+                trigger = Trigger(name)
+                if trigger is Trigger.FAULT and call.fault is None:
                     call.fault = self._fault(call, value, "prompt")
-                elif kind == "fail" and fail is None:
-                    fail, fail_where = value, "prompt"
-                elif kind == "callback" and callback is None:
-                    callback, callback_where = value, "prompt"
+                elif trigger is not Trigger.FAULT:
+                    found.setdefault(trigger, (value, "prompt"))
         op, dialect = self.op, self.api.dialect
-        try:
-            call.failure = None if fail is None else parse_failure(fail)
-        except FaultSyntax as error:
-            raise invalid(op, dialect, fail_where, str(error)) from None
-        accepts = self.api.accepts_failure
-        if call.failure is not None and accepts is not None and not accepts(call.failure.code):
-            reason = f"{call.failure.code!r} is not a failure code {self.api.slug} reports"
-            raise invalid(op, dialect, fail_where, reason)
-        if callback is None:
-            return
-        if not self.api.calls_back:
-            raise invalid(op, dialect, callback_where, f"{self.api.slug} sends no callbacks")
-        try:
-            call.callback = parse_callback(callback)
-        except FaultSyntax as error:
-            raise invalid(op, dialect, callback_where, str(error)) from None
+        if Trigger.FAIL in found:
+            raw, where = found[Trigger.FAIL]
+            try:
+                call.plan = parse_plan(raw)
+            except FaultSyntax as error:
+                raise invalid(op, dialect, where, str(error)) from None
+            accepts = self.api.accepts_failure
+            if isinstance(call.plan, Failure) and accepts is not None and not accepts(call.plan.code):
+                raise invalid(
+                    op, dialect, where, f"{call.plan.code!r} is not a failure code {self.api.slug} reports"
+                )
+        if Trigger.CALLBACK in found:
+            raw, where = found[Trigger.CALLBACK]
+            if not self.api.calls_back:
+                raise invalid(op, dialect, where, f"{self.api.slug} sends no callbacks")
+            try:
+                call.callback = parse_callback(raw)
+            except FaultSyntax as error:
+                raise invalid(op, dialect, where, str(error)) from None

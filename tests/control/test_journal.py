@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from mockserver.engine.ids import fingerprint
-from mockserver.engine.journal import REDACTED, JournalEntry, JournalQuery, shown_headers
+from mockserver.engine.journal import REDACTED, JournalEntry, JournalQuery, fields_of, shown_headers
 from mockserver.store.memory import MemoryStore
 from mockserver.web.journal import CAPPED, _packed
 from tests.helpers import (
@@ -175,8 +175,8 @@ async def test_the_memory_store_keeps_entries_packed_out_of_the_collectors_sight
     plain = JournalEntry(0, 1.0, 2.0, "GET", "/v1/tasks/x", "", "evolink", "op", "k1", 200, 0.5,
                          None, "x", "running", None, b"host: a", "", 0)  # fmt: skip
     odd = plain._replace(method=Word("POST"), key="k2")
-    store.record(plain)
-    store.record(odd)
+    store.record(fields_of(plain))
+    store.record(fields_of(odd))
     assert isinstance(store._journal[0], bytes) and not gc.is_tracked(store._journal[0])
     assert isinstance(store._journal[1], tuple)
     assert await store.journal(JournalQuery()) == [plain._replace(seq=1), odd._replace(seq=2)]

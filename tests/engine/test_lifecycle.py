@@ -83,7 +83,7 @@ async def test_progress_rises_monotonically_and_eta_falls_to_completion(store: S
 
 async def test_planned_failure_ends_failed_with_its_code_at_the_natural_end(store: Store) -> None:
     e = engine(store)
-    task = await create(e, failure=Failure("content_policy_violation"))
+    task = await create(e, plan=Failure("content_policy_violation"))
     await e.advance(78)
     assert e.observe(task).status is TaskStatus.RUNNING
     await e.advance(1)
@@ -101,7 +101,7 @@ async def test_a_failure_at_start_ends_the_task_when_its_run_starts_and_fires_it
 
     e.on_task_end(listen)
     unusable = Failure("image_processing_error", "no image", at_start=True)
-    task = await create(e, failure=unusable, callback_url="https://hooks.example.com/a")
+    task = await create(e, plan=unusable, callback_url="https://hooks.example.com/a")
     await e.advance(1.9)
     assert e.observe(task).status is TaskStatus.QUEUED and e.observe(task).remaining == 78
     await e.advance(0.1)
@@ -136,14 +136,14 @@ async def test_a_rule_that_does_not_block_rides_along_and_gives_the_task_its_pla
         ended.append((task.id, e.now()))
 
     e.on_task_end(listen)
-    plans = {"fail": Failure("x", after=5.0), "callback": CallbackPlan(copies=2)}
+    plans = {"plan": Failure("x", after=5.0), "callback": CallbackPlan(copies=2)}
     await e.add_rule(FaultRule("", "create", 1, key="k", fault=Fault(delay=0.5), **plans))
     task, rule = await e.create(
         e.gate("create", "k", accepted=True),
         NewTask("p", "m", 5, "16:9", 7, make_id, callback_url="https://hooks.example.com/a"),
     )
     assert rule is not None and rule.fault == Fault(delay=0.5)
-    assert task.planned_failure == plans["fail"] and task.callback_plan == plans["callback"]
+    assert task.plan == plans["plan"] and task.callback_plan == plans["callback"]
     assert await e.find(task.id) == task  # stored with its plans
     await e.advance(200)
     assert ended == [(task.id, START + 5)]  # once, at the planned failure (not the natural end)

@@ -19,14 +19,14 @@ from mockserver.engine.faults import (
     FaultSyntax,
     chance,
     parse_callback,
-    parse_failure,
     parse_fault,
+    parse_plan,
     parse_status,
     take,
 )
 from mockserver.engine.ids import Ids, fingerprint
 from mockserver.engine.limits import Window, hit
-from mockserver.engine.tasks import CallbackPlan, Failure, Task, TaskStatus
+from mockserver.engine.tasks import CallbackPlan, Failure, Snapshot, Task, TaskStatus
 from mockserver.engine.timers import Timer
 from mockserver.store.base import Store
 
@@ -157,14 +157,14 @@ def test_anything_else_is_refused_with_what_is_expected(raw: str) -> None:
 
 
 def test_failures_and_callback_plans_have_their_own_small_grammars() -> None:
-    assert parse_failure("service_error") == Failure("service_error")
-    assert parse_failure("service_error;after=0") == Failure("service_error", after=0.0)
-    assert parse_failure(" x ; after=12.5 ") == Failure("x", after=12.5)
+    assert parse_plan("service_error") == Failure("service_error")
+    assert parse_plan("service_error;after=0") == Failure("service_error", after=0.0)
+    assert parse_plan(" x ; after=12.5 ") == Failure("x", after=12.5)
     assert parse_callback("drop") == CallbackPlan(drop=True)
     assert parse_callback("duplicate;delay=30") == CallbackPlan(copies=2, delay=30.0)
     for bad in ("", ";after=1", "x;after=soon", "x;delay=1"):
         with pytest.raises(FaultSyntax):
-            parse_failure(bad)
+            parse_plan(bad)
     for bad in ("twice", "drop;duplicate", "drop;delay=1", "delay=-1"):
         with pytest.raises(FaultSyntax):
             parse_callback(bad)
@@ -174,14 +174,14 @@ def test_a_planned_failure_after_seconds_moves_the_end_and_shows_the_progress_th
     task = Task(
         id="t", number=1, provider="p", owner="o", model="m", created_at=100.0, queue_seconds=2.0,
         run_seconds=77.0, duration=5, aspect_ratio="16:9", credits=7, media_token="m",
-        planned_failure=Failure("x", after=0.0),
+        plan=Failure("x", after=0.0),
     )  # fmt: skip
     at_once = task.observe(100.0)
     assert task.planned_end == 100.0 and at_once.status is TaskStatus.FAILED and at_once.progress == 0
-    later = task._replace(planned_failure=Failure("x", after=41.0))
+    later = task._replace(plan=Failure("x", after=41.0))
     assert later.planned_end == 141.0 and later.observe(140.9).status is TaskStatus.RUNNING
     assert 0 < later.observe(141.0).progress < 99
-    never = task._replace(planned_failure=Failure("x", after=10_000.0))
+    never = task._replace(plan=Failure("x", after=10_000.0))
     assert never.planned_end == task.natural_end == 179.0
 
 
@@ -217,7 +217,7 @@ def _observed_by_definition(task: Task, now: float) -> tuple[Any, ...]:
         progress = 100 if status is TaskStatus.SUCCEEDED else task._progress(task.ending.at)
         return (status, progress, None, task.ending.failure, task.ending.at)
     if now >= task.planned_end:
-        end, failure = task.planned_end, task.planned_failure
+        end, failure = task.planned_end, task.plan
         if failure is not None:
             return (TaskStatus.FAILED, task._progress(end), None, failure, end)
         return (TaskStatus.SUCCEEDED, 100, None, None, end)
@@ -239,6 +239,40 @@ def test_observing_a_task_matches_its_definition(
     created: float, queue: float, run: float, share: float, fail_after: float | None
 ) -> None:
     failure = None if fail_after is None else Failure("x", after=fail_after)
-    task = Task("t", 1, "p", "o", "m", created, queue, run, 5, "16:9", 1.0, "tok", planned_failure=failure)
+    task = Task("t", 1, "p", "o", "m", created, queue, run, 5, "16:9", 1.0, "tok", plan=failure)
     now = created + queue + share * run if share >= 0 else created + queue * (1 + share)
-    assert tuple(task.observe(now)) == _observed_by_definition(task, now)
+    assert task.observe(now) == Snapshot(*_observed_by_definition(task, now))
+
+
+def test_every_fault_kind_is_one_record_its_trigger_reads_and_writes_back() -> None:
+    from mockserver.engine.faults import KINDS, Trigger, parse, text
+
+    examples = {
+        Trigger.FAULT: ["503", "delay=2.5", "reset", "lost", "truncate", "503;delay=1;truncate"],
+        Trigger.FAIL: ["service_error", "service_error;after=30", "stall", "stall;after=0"],
+        Trigger.CALLBACK: ["drop", "duplicate", "delay=3", "early=5", "duplicate;early=2"],
+    }
+    for trigger, values in examples.items():
+        for value in values:
+            assert text(trigger, parse(trigger, value, max_delay=60)) == value
+    used = {
+        part.split("=")[0] for values in examples.values() for value in values for part in value.split(";")
+    }
+    for kind in KINDS.values():  # each kind is exercised above by its keyword
+        keyword = kind.grammar.split("=")[0]
+        assert keyword in used or keyword in ("STATUS", "CODE"), kind.name
+
+
+def test_the_control_spec_describes_every_fault_kind() -> None:
+    from mockserver.engine.faults import KINDS
+    from mockserver.spec import read_document
+
+    add_fault = read_document("control")["paths"]["/__mock/faults"]["post"]
+    described = str(add_fault["description"])
+    fields = add_fault["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    for kind in KINDS.values():
+        if kind.name in ("status", "code"):  # spelled out as values there (`503`, `CODE`)
+            continue
+        assert f"`{kind.grammar}`" in described or f"{kind.grammar}`" in described, kind.name
+        if kind.trigger.value in ("fail", "callback"):
+            assert kind.grammar in fields[kind.trigger.value]["description"], kind.name

@@ -10,7 +10,7 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Delivery
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import Admission, Gate, Insert
-from mockserver.engine.journal import JournalEntry, JournalQuery
+from mockserver.engine.journal import JournalEntry, JournalFields, JournalQuery, entry_of, fields_of
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
 from mockserver.store import codec
@@ -116,8 +116,8 @@ class CopyingStore:
     async def clear_rules(self) -> None:
         await self._inner.clear_rules()
 
-    def record(self, entry: JournalEntry) -> None:
-        self._inner.record(codec.decode_entry(codec.encode_entry(entry)))
+    def record(self, fields: JournalFields) -> None:
+        self._inner.record(fields_of(codec.decode_entry(codec.encode_entry(entry_of(fields)))))
 
     async def journal(self, query: JournalQuery) -> list[JournalEntry]:
         return [codec.decode_entry(codec.encode_entry(e)) for e in await self._inner.journal(query)]

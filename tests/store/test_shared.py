@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 import pytest
 
@@ -70,6 +71,6 @@ async def test_a_stale_clock_gets_the_stored_one_and_nothing_is_done(pair: Calla
     stale = Gate("getTaskDetail", "sha256:k", True, 1, 100.0, clock_version=1, seed=0)
     admission, task = await store.read_task(stale, "task-1")
     assert admission.clock == moved and task is None
-    fresh = stale._replace(now=180.0, clock_version=2)
+    fresh = replace(stale, now=180.0, clock_version=2)
     assert (await store.admit(fresh)).admitted
     assert (await store.admit(fresh)).wait == 60  # the one request this minute was the one above

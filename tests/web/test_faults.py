@@ -147,22 +147,22 @@ async def test_reads_take_the_same_faults_but_lost_only_applies_to_creates() -> 
             aimlapi.status_code == 400 and "lost applies to creates only" in aimlapi.headers["x-mock-problem"]
         )
         armed = await http.post("/__mock/faults", json={"operation": RETRIEVE, "fault": "lost"})
-        assert armed.status_code == 400 and "creates a task" in armed.text
+        assert armed.status_code == 400 and "lost applies to creates only" in armed.text
         assert (await http.get(path, headers=AUTH)).status_code == 200  # nothing left armed
 
 
 @pytest.mark.parametrize(
     ("value", "says"),
     [
-        ("banana", "expected one status"),
+        ("banana", "expected STATUS, delay=SECONDS, reset, lost or truncate"),
         ("418", "'418' is not one of"),
         ("200", "'200' is not one of"),
-        ("delay=1e9", "expected one status"),
+        ("delay=1e9", "expected STATUS"),
         ("delay=121", "at most 120 seconds"),
         ("503;reset", "cannot be combined"),
-        ("reset;truncate", "expected one status"),
+        ("reset;truncate", "truncate cannot be combined with reset"),
         ("", "empty"),
-        ("٥٠٣", "expected one status"),  # Arabic-Indic digits are not a status
+        ("٥٠٣", "expected STATUS"),  # Arabic-Indic digits are not a status
     ],
 )
 async def test_a_fault_outside_the_grammar_is_the_providers_400_naming_the_trigger(
@@ -305,7 +305,11 @@ async def test_a_failure_after_its_natural_end_fails_at_the_natural_end() -> Non
 
 @pytest.mark.parametrize(
     ("value", "says"),
-    [("nope", "not a failure code"), ("service_error;after=x", "CODE;after=SECONDS"), (";after=1", "CODE")],
+    [
+        ("nope", "not a failure code"),
+        ("service_error;after=x", "expected stall, CODE or after=SECONDS"),
+        (";after=1", "CODE"),
+    ],
 )
 async def test_a_failure_outside_the_grammar_is_a_400(value: str, says: str) -> None:
     async with client(make_app()) as http:
@@ -327,7 +331,10 @@ async def test_callback_chaos_is_refused_where_the_provider_sends_no_callbacks()
         )
     assert header.status_code == 400 and "aimlapi sends no callbacks" in header.headers["x-mock-problem"]
     assert rule.status_code == 400 and "aimlapi sends no callbacks" in rule.text
-    assert bad.status_code == 400 and "drop, duplicate or delay" in bad.headers["x-mock-problem"]
+    assert (
+        bad.status_code == 400
+        and "drop, duplicate, delay=SECONDS or early=SECONDS" in bad.headers["x-mock-problem"]
+    )
 
 
 # -- on a real socket --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ async def create_generation(call: Call) -> Response:
             aspect_ratio=wire.ASPECT_RATIO,
             credits=wire.price(call.settings.aimlapi_usd_per_second, duration),
             make_id=wire.new_generation_id,
-            failure=call.failure or wire.image_failure(call.body),
+            plan=call.plan or wire.image_failure(call.body),
             origin=call.base_url,
         )
     )

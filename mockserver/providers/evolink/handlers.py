@@ -36,7 +36,7 @@ async def create_video_generation(call: Call) -> Response:
             credits=wire.PRICES[duration],
             make_id=wire.new_task_id,
             callback_url=callback_url,
-            failure=call.failure or wire.image_failure(body.get("image_urls")),
+            plan=call.plan or wire.image_failure(body.get("image_urls")),
             callback=call.callback,
             origin=call.base_url,
         )

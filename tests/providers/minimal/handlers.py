@@ -41,7 +41,7 @@ def render(task: Task, snapshot: Snapshot, base_url: str) -> dict[str, Any]:
 
 async def create_job(call: Call) -> Response:
     seconds = call.body.get("seconds", 5)
-    new = NewTask(SLUG, "minimal-model", seconds, "1:1", PRICES[seconds], job_id, failure=call.failure)
+    new = NewTask(SLUG, "minimal-model", seconds, "1:1", PRICES[seconds], job_id, plan=call.plan)
     task = await call.create(new)
     return json_response(render(task, call.engine.observe(task), call.base_url))
 
