@@ -94,7 +94,7 @@ class Settings:
     public_url: str | None = _setting(
         None,
         "Base of result links; without it a link uses the `Host` the client sent if the fake is reached "
-        "by that name (loopback names, the address reached, the allowed hosts), else the address the "
+        "by that name (loopback names, the address reached, `--allow-host`), else the address the "
         "connection reached.",
     )
     allow_hosts: tuple[str, ...] = _setting(
