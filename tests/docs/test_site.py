@@ -43,7 +43,6 @@ def test_the_readmes_links_reach_files_that_exist() -> None:
     assert local and [t for t in local if not (ROOT / t).is_file()] == []
 
 
-@pytest.mark.slow
 def test_the_site_builds_strictly(tmp_path: Path) -> None:
     if importlib.util.find_spec("mkdocs") is None:
         pytest.skip('needs MkDocs: pip install -e ".[docs]"')
