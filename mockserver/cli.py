@@ -24,7 +24,7 @@ from uvicorn.supervisors import Multiprocess
 from mockserver import logs, server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
-from mockserver.settings import ENV_PREFIX, Settings, parse_credits
+from mockserver.settings import DOC, ENV_PREFIX, SHOWN, Settings, parse_credits
 from mockserver.web.asgi import MockApp
 from mockserver.web.hosts import is_loopback
 
@@ -58,11 +58,24 @@ FLAG_FIELDS = frozenset(
         "log_format",
     }
 )
+SETTINGS = {f.name: f for f in dataclasses.fields(Settings)}
 flag = functools.partial(click.option, show_envvar=True)
 
 
 def _env(name: str) -> str:
     return ENV + name.upper()
+
+
+def _about(name: str) -> str:
+    """A flag's help: its setting's own description (docs/configuration.md shows it as Markdown)."""
+    text: str = SETTINGS[name].metadata[DOC]
+    return text.replace("`", "")
+
+
+def _shown(name: str) -> str:
+    """A flag's default in its help where it is not a plain value, as its setting shows it."""
+    text: str = SETTINGS[name].metadata[SHOWN]
+    return text
 
 
 def _environment_help() -> str:
@@ -75,8 +88,8 @@ def _environment_help() -> str:
     listed = textwrap.fill(", ".join(settings), width=78, initial_indent="  ", subsequent_indent="  ")
     return (
         "\b\nEvery flag is also read from the variable shown beside it (the flag wins). These "
-        "settings\nhave no flag, only a variable (default shown; README.md, Configuration, "
-        f"says what each does):\n{listed}\n\n\b\nThe control plane is at /__mock/ (an "
+        "settings\nhave no flag, only a variable (default shown; docs/configuration.md says "
+        f"what each does):\n{listed}\n\n\b\nThe control plane is at /__mock/ (an "
         "index at / and /__mock/, readiness at GET /__mock/health)."
     )
 
@@ -185,14 +198,20 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     epilog=_environment_help(),
 )
 @click.version_option(package_name="videogen-mock", prog_name="mockserver")
-@flag("--host", default="127.0.0.1", envvar=_env("host"), help="Address to bind.")
-@flag("--port", default=8000, type=click.IntRange(0, 65535), envvar=_env("port"))
+@flag("--host", default="127.0.0.1", envvar=_env("host"), help=_about("host"))
+@flag(
+    "--port",
+    default=8000,
+    type=click.IntRange(0, 65535),
+    envvar=_env("port"),
+    help=_about("port"),
+)
 @flag(
     "--speed",
     default=1.0,
     type=click.FloatRange(min=0, min_open=True),
     envvar=_env("speed"),
-    help="Fake time runs FACTOR times faster than real time.",
+    help=_about("speed"),
 )
 @flag(
     "--clock",
@@ -200,102 +219,105 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     default="real",
     type=click.Choice(["real", "manual"]),
     envvar=_env("clock"),
-    help="manual: time moves only via POST /__mock/clock/advance.",
+    help=_about("clock"),
 )
 @flag(
     "--seed",
     default=None,
     type=int,
     envvar=_env("seed"),
-    help="Seed for ids; the same seed gives the same ids (random if absent).",
+    help=_about("seed"),
+    show_default=_shown("seed"),
 )
 @flag(
     "--keys",
     multiple=True,
     envvar=_env("keys"),
-    help="Accepted API keys, comma-separated or repeated [default: mock-key].",
+    help=_about("keys"),
+    show_default=_shown("keys"),
 )
 @flag(
     "--accept-any-key",
     is_flag=True,
     envvar=_env("accept_any_key"),
-    help="Accept any non-empty bearer key (drop-in use).",
+    help=_about("accept_any_key"),
 )
 @flag(
     "--credits",
     default=None,
     envvar=_env("credits"),
-    help="Each key's balance at each provider, in its own unit: N for every provider, or "
-    "evolink=N,aimlapi=M (EvoLink: 7 per 5 s video; AI/ML API: 2,000,000 per USD) "
-    "[default: unlimited].",
+    help=_about("credits"),
+    show_default=_shown("credits"),
 )
 @flag(
     "--aimlapi-usd-per-second",
     default=0.112,
     type=click.FloatRange(min=0),
     envvar=_env("aimlapi_usd_per_second"),
-    help="The AI/ML API model's price; its credits_used is this x seconds x 2,000,000.",
+    help=_about("aimlapi_usd_per_second"),
 )
 @flag(
     "--rate-limit",
     default=0,
     type=click.IntRange(min=0),
     envvar=_env("rate_limit"),
-    help="Requests per minute per key; 0 means none.",
+    help=_about("rate_limit"),
 )
 @flag(
     "--evolink-errors",
     default="seed",
     type=click.Choice(["seed", "current"]),
     envvar=_env("evolink_errors"),
-    help="seed: integer error codes; current: string codes.",
+    help=_about("evolink_errors"),
 )
 @flag(
     "--allow-callback-host",
     "allow_callback_hosts",
     multiple=True,
     envvar=_env("allow_callback_hosts"),
-    help="Let callbacks reach this host, plain http included (repeatable).",
+    help=_about("allow_callback_hosts"),
 )
 @flag(
     "--allow-host",
     "allow_hosts",
     multiple=True,
     envvar=_env("allow_hosts"),
-    help="Another name the fake is reached by (control plane, result links), e.g. a proxy's (repeatable).",
+    help=_about("allow_hosts"),
 )
 @flag(
     "--control-token",
     default=None,
     envvar=_env("control_token"),
-    help="X-Mock-Token the control plane takes [default: none on loopback, generated otherwise].",
+    help=_about("control_token"),
+    show_default=_shown("control_token"),
 )
 @flag(
     "--store",
     default="memory",
     envvar=_env("store"),
-    help="memory (this process only) or redis://host:port/db, shared by every process using it.",
+    help=_about("store"),
 )
 @flag(
     "--workers",
     default=1,
     type=click.IntRange(min=1),
     envvar=_env("workers"),
-    help="Server processes on one port; above 1 needs --store redis://...",
+    help=_about("workers"),
 )
 @flag(
     "--log-level",
     default="info",
     type=click.Choice(["debug", "info", "warning", "error"]),
     envvar=_env("log_level"),
-    help="info logs one line per request (on stderr, like every log line).",
+    help="info logs one line per request on stderr (like every log line), written in batches (at most "
+    "0.5 s late, or 512 lines at once) so the line costs the request little; warning leaves them out.",
 )
 @flag(
     "--log-format",
     default="text",
     type=click.Choice(logs.FORMATS),
     envvar=_env("log_format"),
-    help="json: one JSON object per log line (time, level, logger, message, fields).",
+    help=_about("log_format"),
 )
 def main(
     host: str,

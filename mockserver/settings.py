@@ -8,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 ENV_PREFIX = "MOCKSERVER_"
 DEFAULT_KEY = "mock-key"
@@ -19,55 +19,159 @@ MANUAL_CLOCK_START = 1_767_225_600.0
 MAX_BODY_BYTES = 32 * 1024 * 1024
 MEMORY_STORE = "memory"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+# Field metadata: what a setting does (`doc`), its default as a reader sees it (`shown`), and
+# its group (`group`: the network limits, which only the server has).
+DOC, SHOWN, GROUP = "doc", "shown", "group"
+NETWORK = "network"
+T = TypeVar("T")
+
+
+def _setting(default: T, doc: str, *, shown: str | None = None, group: str | None = None) -> T:
+    metadata = {DOC: doc} | ({SHOWN: shown} if shown else {}) | ({GROUP: group} if group else {})
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    clock: str = "real"  # "real" (optionally scaled by `speed`) or "manual"
-    speed: float = 1.0
-    seed: int | None = None  # None: a random seed, printed at start
-    keys: tuple[str, ...] = (DEFAULT_KEY,)
-    accept_any_key: bool = False
-    # Each key's balance at each provider, in that provider's own unit (EvoLink credits; AI/ML
-    # API credits, about 2,000,000 per USD): one number for every provider, or by slug.
-    credits: float | Mapping[str, float] | None = None  # None is unlimited
-    aimlapi_usd_per_second: float = 0.112  # the model's price; credits_used follows it
-    rate_limit: int = 0  # requests per minute per key; 0 is none
-    evolink_errors: str = "seed"  # "seed" (integer codes) or "current" (string codes)
-    queue_seconds: float = 2.0
-    run_seconds: float = 77.0
-    result_ttl: float = 86400.0
-    task_retention: float | None = 7 * 86400.0
-    aimlapi_create_status: int = 200
-    retry_after: int = 1  # Retry-After of injected 429s
-    max_body_bytes: int = MAX_BODY_BYTES
-    clock_start: float = MANUAL_CLOCK_START
-    public_url: str | None = None  # base of result links; default: the Host used, if known
-    allow_hosts: tuple[str, ...] = ()  # more names the fake is reached by (control plane, links)
-    control_token: str | None = None  # X-Mock-Token the control plane takes (generated off loopback)
-    allow_callback_hosts: tuple[str, ...] = ()
-    callback_timeout: float = 10.0
-    callback_retry_delays: tuple[float, ...] = (1.0, 2.0, 4.0)
-    settle_seconds: float = 2.0  # real seconds `advance` waits for in-flight callbacks
-    callback_concurrency: int = 64  # callback attempts in flight at once; the rest wait in a queue
-    journal_limit: int = 20_000  # entries kept (each keeps its headers and up to journal_body_bytes)
-    journal_body_bytes: int = 4096  # of each request body, and of its headers, in the journal
-    max_fault_delay: float = 120.0  # the longest delay=SECONDS a fault may ask for
-    # Limits for clients on the network (the server only; in-process use has no sockets).
-    header_timeout: float = 10.0  # seconds for a request's line and headers to arrive
-    body_timeout: float = 10.0  # longest pause while a request body arrives
-    keepalive_timeout: float = 5.0  # idle seconds a kept-alive connection stays open
-    shutdown_timeout: float = 5.0  # seconds a stop waits for requests in flight
-    max_connections: int = 1000  # open connections; more are closed at once
-    max_header_bytes: int = 64 * 1024  # request line and headers; more answers 431
-    log_requests: bool = False
-    log_format: str = "text"  # the `mockserver` command's log lines: "text" or "json" (one object a line)
-    check_responses: bool = False  # validate every response against the spec (tests)
-    store: str = MEMORY_STORE  # "memory" (this process only) or a Redis URL (shared)
-    workers: int = 1  # server processes on one port (the `mockserver` command; a shared store)
-    node_timeout: float = 5.0  # real seconds without a heartbeat before a process counts as gone
+    """Each field's `doc` (and `shown`, its default as a reader sees it) is what `mockserver --help`
+    and docs/configuration.md say of it (docs/generate.py writes the page's tables)."""
+
+    host: str = _setting(
+        "127.0.0.1", "Where to listen; beyond loopback, the control plane takes a token (`X-Mock-Token`)."
+    )
+    port: int = _setting(8000, "The port to listen on; 0 takes a free one, and the banner names it.")
+    clock: str = _setting(
+        "real",
+        "`real`: fake time follows real time (scaled by the speed); `manual`: time moves only by "
+        "`POST /__mock/clock/advance` (starting at 2026-01-01T00:00:00Z).",
+    )
+    speed: float = _setting(1.0, "Fake time runs this many times faster than real time.")
+    seed: int | None = _setting(
+        None,
+        "Seed for ids and fault draws: the same seed gives the same ids and journal (with a manual clock).",
+        shown="random, printed at start",
+    )
+    keys: tuple[str, ...] = _setting(
+        (DEFAULT_KEY,), "Accepted API keys, comma-separated (or the flag repeated).", shown=DEFAULT_KEY
+    )
+    accept_any_key: bool = _setting(
+        False, "Accept any non-empty bearer key (drop-in use, parallel test keys)."
+    )
+    credits: float | Mapping[str, float] | None = _setting(
+        None,
+        "Each key's balance at each provider, in that provider's own unit: N for every provider, or "
+        "`evolink=N,aimlapi=M`. EvoLink: 7 per 5 s video, 14 per 10 s; AI/ML API: 2,000,000 per USD "
+        "(1,120,000 per 5 s video at the default price). Spent, it answers evolink 402, aimlapi 403.",
+        shown="unlimited",
+    )
+    aimlapi_usd_per_second: float = _setting(
+        0.112, "The AI/ML API model's price: its `credits_used` is this x seconds x 2,000,000."
+    )
+    rate_limit: int = _setting(0, "Requests per minute per key, then 429 with `Retry-After`; 0 means none.")
+    evolink_errors: str = _setting(
+        "seed",
+        "`seed`: EvoLink's integer error codes (the seed document); `current`: its current string codes "
+        "(and only the statuses its current documentation lists are injected).",
+    )
+    queue_seconds: float = _setting(2.0, "Fake seconds a task is queued.")
+    run_seconds: float = _setting(77.0, "Fake seconds a task runs, after its queue.")
+    result_ttl: float = _setting(86400.0, "Fake seconds a result file is served after completion.")
+    task_retention: float | None = _setting(
+        7 * 86400.0,
+        "Fake seconds a task is kept after it ends (then pruned, with its file and callbacks); "
+        "`none` keeps every task.",
+    )
+    aimlapi_create_status: int = _setting(
+        200, "The AI/ML API create's status: or 201, as the gateway's older specs say."
+    )
+    retry_after: int = _setting(
+        1, "`Retry-After` seconds of injected 429s (a fault rule's `retry_after` wins)."
+    )
+    max_body_bytes: int = _setting(
+        MAX_BODY_BYTES, "Request body (two 10 MB images as base64 fit); more answers 413.", group=NETWORK
+    )
+    clock_start: float = _setting(MANUAL_CLOCK_START, "Where a manual clock starts (Unix seconds).")
+    public_url: str | None = _setting(
+        None,
+        "Base of result links; without it a link uses the `Host` the client sent if the fake is reached "
+        "by that name (loopback names, the address reached, `--allow-host`), else the address the "
+        "connection reached.",
+    )
+    allow_hosts: tuple[str, ...] = _setting(
+        (),
+        "Another name the fake is reached by, e.g. behind a proxy (repeatable): the control plane takes "
+        "it, result links may use it.",
+    )
+    control_token: str | None = _setting(
+        None,
+        "The `X-Mock-Token` the control plane takes.",
+        shown="none on loopback, generated beyond it",
+    )
+    allow_callback_hosts: tuple[str, ...] = _setting(
+        (), "Let callbacks reach this host, plain http included (repeatable); the real service forbids it."
+    )
+    callback_timeout: float = _setting(
+        10.0, "Fake seconds a callback attempt may take, from when its request is sent."
+    )
+    callback_retry_delays: tuple[float, ...] = _setting(
+        (1.0, 2.0, 4.0), "Fake seconds before each callback retry."
+    )
+    settle_seconds: float = _setting(
+        2.0, "Real seconds `POST /__mock/clock/advance` waits for in-flight callbacks at each step."
+    )
+    callback_concurrency: int = _setting(64, "Callback attempts in flight at once; the rest wait in a queue.")
+    journal_limit: int = _setting(20_000, "Journal entries kept (the oldest go first).")
+    journal_body_bytes: int = _setting(
+        4096,
+        "Bytes of each request body the journal keeps, and of its headers (later ones are left out, "
+        "and the entry says so).",
+    )
+    max_fault_delay: float = _setting(
+        120.0, "The longest `delay=SECONDS` a fault may ask for (real seconds)."
+    )
+    header_timeout: float = _setting(
+        10.0,
+        "Real seconds for a request's line and headers to arrive (from the connection's first byte); "
+        "else the connection is closed.",
+        group=NETWORK,
+    )
+    body_timeout: float = _setting(
+        10.0,
+        "The longest pause (real seconds) while a body arrives; else the connection is closed.",
+        group=NETWORK,
+    )
+    keepalive_timeout: float = _setting(
+        5.0, "Real seconds an idle kept-alive connection stays open.", group=NETWORK
+    )
+    shutdown_timeout: float = _setting(
+        5.0, "Real seconds a stop waits for requests in flight.", group=NETWORK
+    )
+    max_connections: int = _setting(1000, "Open connections; more are closed at once.", group=NETWORK)
+    max_header_bytes: int = _setting(
+        64 * 1024, "Request line and headers; more answers 431 and closes.", group=NETWORK
+    )
+    log_requests: bool = _setting(
+        False, "One log line per request on stderr (the command's `--log-level info` turns it on)."
+    )
+    log_format: str = _setting(
+        "text", "`json`: one JSON object per log line (time, level, logger, message, fields); else `text`."
+    )
+    check_responses: bool = _setting(
+        False, "Validate every response against the spec, as the test suite does."
+    )
+    store: str = _setting(
+        MEMORY_STORE,
+        "`memory`: state in this process; `redis://host:port/db` (also `rediss://`, `unix://`): state in "
+        "Redis or Valkey, shared by every process using it.",
+    )
+    workers: int = _setting(
+        1, "Server processes on one port; above 1 needs a shared store (`--store redis://...`)."
+    )
+    node_timeout: float = _setting(
+        5.0,
+        "Real seconds without a heartbeat after which a process sharing a Redis store counts as gone "
+        "(the timed effects it had claimed are run by another).",
+    )
 
     def __post_init__(self) -> None:
         if self.clock not in ("real", "manual"):

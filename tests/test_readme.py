@@ -1,7 +1,8 @@
-"""Every shell and Python example in README.md runs, against live fakes, as a reader would run
-it: shell blocks with bash (`set -euo pipefail`, and curl failing on any HTTP error status),
-Python blocks as scripts in a fresh interpreter, the pytest example with pytest. What a reader
-fills in is filled in by tests/readme.py; the set-up commands are checked against CI's.
+"""Every shell and Python example in README.md and in each docs/*.md page runs, against live
+fakes, as a reader would run it: shell blocks with bash (`set -euo pipefail`, and curl failing on
+any HTTP error status), Python blocks as scripts in a fresh interpreter, pytest examples with
+pytest. What a reader fills in is filled in by tests/readme.py; the blocks that cannot run here
+are listed below; the set-up commands are checked against CI's.
 
 Two fakes serve the examples, started with the `mockserver` command: one on a manual clock (so
 a task made for `<id>` is still running when the next line completes, fails or cancels it), and
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +27,9 @@ import pytest
 
 from tests import readme
 
-EXAMPLES = readme.examples()
+EXAMPLES = readme.all_examples()
+# Every block that cannot run here, by page, with the reason its page gives (keep this short).
+NOT_RUN: list[tuple[str, str]] = []
 RUN_TIMEOUT = 90  # seconds for one example
 START_TIMEOUT = 30
 READY = "mockserver: ready on "
@@ -143,10 +147,12 @@ def environment(tmp_path: Path, fake_url: str, extra: dict[str, str]) -> dict[st
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.is_setup], ids=lambda e: e.name)
-def test_the_readme_example_runs(
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if e.runs and not e.is_setup], ids=lambda e: e.name)
+def test_the_example_runs(
     example: readme.Example, manual_fake: str, instant_fake: str, tmp_path: Path
 ) -> None:
+    if "redis-server" in example.text and shutil.which("redis-server") is None:
+        pytest.skip("needs redis-server: apt-get install redis-server")
     waits_for_tasks = (
         re.search(r"videogen |Client\(", example.text) is not None and not example.is_pytest_module
     )
@@ -168,15 +174,36 @@ def test_the_readme_example_runs(
         (tmp_path / "example.py").write_text(text)
         done = run([sys.executable, "example.py"], tmp_path, env)
     assert done.returncode == 0, (
-        f"README.md line {example.line} ({example.heading}):\n{text}\n---\n{done.stdout}"
+        f"{example.page} line {example.line} ({example.heading}):\n{text}\n---\n{done.stdout}"
     )
+
+
+def test_the_blocks_that_do_not_run_are_these_and_say_why() -> None:
+    assert [(e.page, e.not_run) for e in EXAMPLES if e.not_run is not None] == NOT_RUN
+
+
+def test_every_block_names_a_language_that_runs_or_one_that_is_data() -> None:
+    unknown = [e.name for e in EXAMPLES if e.lang not in readme.RUN | readme.DATA]
+    assert unknown == [], f"name the language: {sorted(readme.RUN)} run, {sorted(readme.DATA)} do not"
+
+
+@pytest.mark.parametrize("page", readme.pages(), ids=lambda p: p.relative_to(readme.ROOT).as_posix())
+def test_no_block_hides_in_an_indented_fence(page: Path) -> None:
+    # examples are collected from fences at the start of a line; one indented (in a list or an
+    # admonition) would not run
+    assert not readme.INDENTED_FENCE.search(page.read_text())
 
 
 def test_every_pip_install_names_extras_the_project_defines() -> None:
     defined = set(
         tomllib.loads((readme.ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     )
-    named = {extra for e in EXAMPLES for what in readme.pip_lines(e) for extra in readme.extras_named(what)}
+    named = {
+        extra
+        for page in readme.pages()
+        for what in readme.pip_lines(page)
+        for extra in readme.extras_named(what)
+    }
     assert named and named <= defined, named - defined
 
 
@@ -215,3 +242,24 @@ def test_the_readmes_run_command_serves_from_this_tree(tmp_path: Path) -> None:
     banner = "".join(printed)
     assert health.json() == {"status": "ok"}
     assert "API keys           mock-key" in banner and "curl -s" in banner  # as the README says
+
+
+def test_a_comment_just_before_a_fence_keeps_that_block_from_running_and_a_new_page_is_collected(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "README.md").write_text("# R\n")
+    page = tmp_path / "docs" / "new.md"
+    page.write_text(
+        "# New\n\n<!-- not run: needs a docker daemon -->\n```sh\ndocker ps\n```\n\n"
+        "<!-- not run: this comment is not the last thing before the fence -->\nProse.\n\n"
+        "```sh\necho run\n```\n\n```text\noutput\n```\n"
+    )
+    assert readme.pages(tmp_path) == [tmp_path / "README.md", page]
+    docker, echo, output = readme.examples(page, tmp_path)
+    assert (docker.name, docker.not_run, docker.runs) == (
+        "docs/new.md:sh-line-4",
+        "needs a docker daemon",
+        False,
+    )
+    assert (echo.not_run, echo.runs, output.runs) == (None, True, False)
