@@ -76,6 +76,13 @@ class Container:
         self.started = time.monotonic()
         docker("run", "-d", "--name", self.name, *run_args, timeout=60)
 
+    @classmethod
+    def existing(cls, name: str) -> Container:
+        """One started by another tool (compose)."""
+        container = cls.__new__(cls)
+        container.name, container.started = name, time.monotonic()
+        return container
+
     def logs(self) -> str:
         return docker("logs", self.name, timeout=30, stderr=subprocess.STDOUT)
 

@@ -83,6 +83,15 @@ def _instructions(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def health_operation_path() -> str:
+    """The path of the control plane's health check (`getHealth` in openapi/control.yaml)."""
+    control = yaml.safe_load((ROOT / "openapi" / "control.yaml").read_text())
+    [path] = [
+        p for p, ops in control["paths"].items() if ops.get("get", {}).get("operationId") == "getHealth"
+    ]
+    return str(path)
+
+
 def dockerignore_allowed() -> list[str]:
     """The paths .dockerignore lets in (it ignores everything, then allows these)."""
     lines = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()]
@@ -100,7 +109,10 @@ def variable_names() -> frozenset[str]:
 
 
 def flag_names() -> frozenset[str]:
-    return frozenset(opt for param in mockserver_command.params for opt in param.opts if opt.startswith("--"))
+    """The `mockserver` command's long options, --help included."""
+    options = {opt for param in mockserver_command.params for opt in param.opts}
+    options |= set(mockserver_command.context_settings["help_option_names"])
+    return frozenset(opt for opt in options if opt.startswith("--"))
 
 
 def interpolate(value: Any, environ: dict[str, str] | None = None) -> Any:
@@ -134,9 +146,9 @@ def commands(path: Path = CONTAINER_DOCS) -> list[str]:
 
 
 def first_command(prefix: str) -> str:
-    """The page's first command that starts with `prefix` (after any VAR=value words)."""
+    """The page's first command that starts with `prefix`, with or without its VAR=value words."""
     for command in commands():
-        if _without_assignments(command).startswith(prefix):
+        if command.startswith(prefix) or _without_assignments(command).startswith(prefix):
             return command
     raise LookupError(f"docs/container.md has no command starting with {prefix!r}")
 

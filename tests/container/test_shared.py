@@ -1,7 +1,7 @@
-"""compose.yaml's topology started by the test: one redis-server and two fake containers on it,
-each on its own 127.0.0.1 port of the host's network, one of them with two workers (as compose
-runs it). They run with a read-only root, no capabilities and no privilege escalation, as the
-Kubernetes example runs them."""
+"""compose.yaml's topology started by the test: one redis-server on loopback and two fake
+containers on it, each on its own 127.0.0.1 port of the host's network, one of them with two
+workers (as compose runs it). They run with a read-only root, no capabilities and no privilege
+escalation, as the Kubernetes example runs them."""
 
 from __future__ import annotations
 
@@ -24,15 +24,6 @@ START = 1767225600.0  # where a manual clock starts
 TASK_SECONDS = 80
 LOCKED_DOWN = ["--read-only", "--cap-drop", "ALL", "--security-opt", "no-new-privileges"]
 STOP_GRACE = 15  # compose.yaml's stop_grace_period
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A redis-server of this test's own on a free loopback port (the test stops it)."""
-    if redis_server.binary() is None:
-        pytest.skip(MISSING)
-    with redis_server.running(tmp_path) as base:
-        yield f"{base}/0"
 
 
 @contextlib.contextmanager
