@@ -3,6 +3,7 @@
 # mounts), so every docker builds it, Debian's docker.io 20.10 included.
 #
 #   docker build -t videogen-mock .                        # packages from the index
+#   docker build --build-arg PIP_INDEX_URL=https://mirror.example/simple/ -t videogen-mock .
 #   pip wheel ".[redis]" -w wheels/ && docker build ...    # offline: from wheels/, no index
 #   docker build --build-arg BASE_IMAGE=python:3.13-slim -t videogen-mock .
 ARG BASE_IMAGE=python:3.12-slim
@@ -10,6 +11,8 @@ ARG BASE_IMAGE=python:3.12-slim
 FROM ${BASE_IMAGE} AS build
 # The classic builder keeps this stage as an untagged image: the label finds it for pruning.
 LABEL org.videogen-mock.stage=build
+# Where there is no wheelhouse: an index other than PyPI, e.g. a mirror (none: pip's default).
+ARG PIP_INDEX_URL
 # The sources .dockerignore lets in, and wheels/ when the context has one.
 COPY . /src
 # A virtualenv that the runtime stage copies whole: pip, its cache and the sources stay here.

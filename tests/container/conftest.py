@@ -31,3 +31,12 @@ def redis_image(docker_ready: None) -> str:
         return images.debian_root(images.REDIS)
     except images.CannotBuild as missing:
         pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+def index_image(docker_ready: None) -> str:
+    """The fake's image built the default way, from a package index (one on loopback)."""
+    try:
+        return images.index_image()
+    except images.CannotBuild as missing:
+        pytest.skip(str(missing))

@@ -4,9 +4,11 @@
   pulled here), which stands for `python:3.12-slim` as BASE_IMAGE;
 - a Redis for the compose file, made the same way;
 - the fake's image, built by the Dockerfile from a copy of the project with a wheelhouse
-  (`pip wheel`, as docs/container.md says), so the build needs no index. Its tag names a
-  digest of what the build reads, so a changed source builds a new image and an unchanged
-  one is reused, by every test session and every xdist worker (a file lock orders them).
+  (`pip wheel`, as docs/container.md says), so the build needs no index; and once more from
+  a package index (those wheels, served on loopback), as users build it.
+Their tags name a digest of what the build reads, so a changed source builds new images and
+an unchanged one is reused, by every test session and every xdist worker (a file lock orders
+them).
 
 Test helpers: no test here.
 """
@@ -22,10 +24,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.container import docs
+from tests.container import docs, index
 from tests.container.docker import docker, exists
 from tests.container.docs import IMAGE
 
@@ -77,19 +80,49 @@ def debian_root(tag: str) -> str:
 
 
 def mock_image() -> str:
-    """The fake's image from this checkout: `videogen-mock:test-<digest>`."""
+    """The fake's image from this checkout and a wheelhouse: `videogen-mock:test-<digest>`."""
     base = debian_root(BASE)
     with _locked():
         tag = f"{IMAGE}:test-{_digest(base)}"
-        if exists(tag):
-            return tag
-        with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
-            context = _context(Path(scratch) / "context")
-            _wheelhouse(context, base)
-            build = _documented("docker build", tag, "--network", "host", "--build-arg", f"BASE_IMAGE={base}")
-            docker(*build[1:], timeout=BUILD_TIMEOUT, cwd=context)
-        _forget_older(tag)
+        if not exists(tag):
+            with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
+                context = _context(Path(scratch) / "context")
+                shutil.copytree(_wheelhouse(base), context / "wheels")
+                _build(context, tag, f"BASE_IMAGE={base}")
         return tag
+
+
+def index_image() -> str:
+    """The fake's image built as most users build it, from a package index with no wheels/:
+    the index is the wheelhouse's packages less the fake (built from the sources) plus the
+    build backend, served on loopback. `videogen-mock:test-index-<digest>`."""
+    base = debian_root(BASE)
+    with _locked():
+        tag = f"{IMAGE}:test-index-{_digest(base)}"
+        if not exists(tag):
+            with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
+                context = _context(Path(scratch) / "context")
+                packages = shutil.copytree(_wheelhouse(base), Path(scratch) / "packages")
+                for built in packages.glob("videogen_mock-*.whl"):
+                    built.unlink()
+                _fetch_for(base, packages, _build_requirements())
+                with index.serving(packages) as url:
+                    _build(context, tag, f"BASE_IMAGE={base}", f"PIP_INDEX_URL={url}")
+        return tag
+
+
+def _build(context: Path, tag: str, *arguments: str) -> None:
+    """docs/container.md's `docker build` line, with build arguments, on the host's network."""
+    options = [part for argument in arguments for part in ("--build-arg", argument)]
+    build = _documented("docker build", tag, "--network", "host", *options)
+    docker(*build[1:], timeout=BUILD_TIMEOUT, cwd=context)
+    _forget_older(tag)
+
+
+def _build_requirements() -> list[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    requirements: list[str] = project["build-system"]["requires"]
+    return requirements
 
 
 def _documented(prefix: str, tag: str, *more: str) -> list[str]:
@@ -127,24 +160,39 @@ def _context(target: Path) -> Path:
     return target
 
 
-def _wheelhouse(context: Path, base: str) -> None:
-    """docs/container.md's `pip wheel` line, run in the context; then what the base image's own
-    Python needs beyond what this one chose (markers: Debian 12's Python 3.11.2 needs
-    async-timeout for redis, which 3.11.3 and later do not), fetched for the base's version."""
-    words = shlex.split(docs.first_command("pip wheel"))
-    pip = [sys.executable, "-m", "pip", "wheel", "--quiet", *words[2:]]
-    subprocess.run(pip, cwd=context, check=True, capture_output=True, timeout=BUILD_TIMEOUT)
-    wheels = context / "wheels"
+def _wheelhouse(base: str) -> Path:
+    """The wheelhouse of this checkout for `base`, made once per digest: docs/container.md's
+    `pip wheel` line, run in a copy of the checkout; then what the base image's own Python needs
+    beyond what this one chose (markers: Debian 12's Python 3.11.2 needs async-timeout for
+    redis, which 3.11.3 and later do not), fetched for the base's version."""
+    digest = _digest(base)
+    wheels = CACHE / f"wheels-{digest}"
+    if wheels.is_dir():
+        return wheels
+    for older in CACHE.glob("wheels-*"):
+        shutil.rmtree(older)
+    with tempfile.TemporaryDirectory(dir=CACHE) as scratch:
+        context = _context(Path(scratch) / "context")
+        words = shlex.split(docs.first_command("pip wheel"))
+        pip = [sys.executable, "-m", "pip", "wheel", "--quiet", *words[2:]]
+        subprocess.run(pip, cwd=context, check=True, capture_output=True, timeout=BUILD_TIMEOUT)
+        for _ in range(5):
+            missing = _missing_for(base, context / "wheels")
+            if not missing:
+                shutil.move(context / "wheels", wheels)
+                return wheels
+            _fetch_for(base, context / "wheels", missing, deps=False)
+    raise RuntimeError(f"the wheelhouse still misses {missing} for {base}")
+
+
+def _fetch_for(base: str, wheels: Path, requirements: list[str], deps: bool = True) -> None:
+    """`pip download` of binary wheels for the base image's Python version into `wheels`."""
     version = docker("run", "--rm", "--network", "none", "--entrypoint", "python3", base, "-c",
                      "import sys; print('%d.%d' % sys.version_info[:2])").strip()  # fmt: skip
-    for _ in range(5):
-        missing = _missing_for(base, wheels)
-        if not missing:
-            return
-        fetch = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
-        fetch += ["--python-version", version, "--dest", str(wheels), *missing]
-        subprocess.run(fetch, check=True, capture_output=True, timeout=BUILD_TIMEOUT)
-    raise RuntimeError(f"the wheelhouse still misses {missing} for {base}")
+    fetch = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"]
+    fetch += [] if deps else ["--no-deps"]
+    fetch += ["--python-version", version, "--dest", str(wheels), *requirements]
+    subprocess.run(fetch, check=True, capture_output=True, timeout=BUILD_TIMEOUT)
 
 
 def _missing_for(base: str, wheels: Path) -> list[str]:
@@ -165,8 +213,10 @@ def _missing_for(base: str, wheels: Path) -> list[str]:
 
 
 def _forget_older(tag: str) -> None:
-    """Other test builds of the image, and build stages left untagged."""
+    """Older test builds of the same kind (`test-` or `test-index-` and a digest), and build
+    stages left untagged."""
+    kind = tag.rsplit("-", 1)[0]
     listed = docker("images", "--format", "{{.Repository}}:{{.Tag}}", IMAGE).split()
-    for old in (t for t in listed if t.startswith(f"{IMAGE}:test-") and t != tag):
+    for old in (t for t in listed if t.rsplit("-", 1)[0] == kind and t != tag):
         docker("rmi", old, check=False, timeout=120)
     docker("image", "prune", "--force", "--filter", BUILD_STAGE, timeout=120, check=False)

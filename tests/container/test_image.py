@@ -154,6 +154,29 @@ def test_the_images_help_lists_every_variable_the_fake_reads(image: str) -> None
     assert not missing
 
 
+INSTALLED = (
+    "import importlib.metadata as m, json; "
+    "print(json.dumps(sorted([d.metadata['Name'].lower(), d.version] for d in m.distributions())))"
+)
+
+
+def test_built_from_a_package_index_the_image_holds_the_same_packages_and_serves(
+    index_image: str, image: str
+) -> None:
+    installed = [
+        json.loads(docker("run", "--rm", "--network", "none", "--entrypoint", "python", i, "-c", INSTALLED))
+        for i in (index_image, image)
+    ]
+    assert installed[0] == installed[1]
+    assert {"videogen-mock", "redis"} <= {name for name, _ in installed[0]}
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running(docs.loopback_run(docs.first_command("docker run --rm -p"), index_image, port)) as fake:
+        fake.wait_until_serving(base)
+        task = httpx.post(f"{base}{EVOLINK_CREATE}", headers=AUTH, json=evolink_body())
+        assert httpx.get(f"{base}/v1/tasks/{task.json()['id']}", headers=AUTH).status_code == 200
+
+
 CONTENTS = """
 import importlib.resources, importlib.util, json, os, shutil, sys
 package = importlib.resources.files("mockserver")
