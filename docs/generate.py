@@ -1,6 +1,6 @@
 """The docs' generated sections, from the definitions they describe: the `mockserver` command's
-flags (mockserver/cli.py), every setting (mockserver/settings.py, each field's own `doc`) and
-the control plane's operations (openapi/control.yaml).
+flags (mockserver/cli.py), every setting (mockserver/settings.py, each field's own `doc`), the
+control plane's operations (openapi/control.yaml) and the fault kinds (mockserver/engine/faults.py).
 
 A page marks a section `<!-- generated: NAME -->` ... `<!-- end generated -->`; this rewrites
 what is between. `python docs/generate.py` rewrites the pages, `--check` only says which are
@@ -20,6 +20,7 @@ import click
 import yaml
 
 from mockserver import cli
+from mockserver.engine.faults import Trigger, kinds_of
 from mockserver.settings import DOC, ENV_PREFIX, GROUP, NETWORK, SHOWN, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,7 +118,23 @@ def control_plane() -> str:
     return _table(("method", "path", "what it does"), rows)
 
 
+def fault_kinds() -> str:
+    """Every fault kind (mockserver/engine/faults.py), by trigger: its grammar and what it does."""
+    headers = {
+        Trigger.FAULT: "`X-Mock-Fault`",
+        Trigger.FAIL: "`X-Mock-Fail`",
+        Trigger.CALLBACK: "`X-Mock-Callback`",
+    }
+    rows = [
+        (headers[kind.trigger], f"`{kind.grammar}`", kind.meaning)
+        for trigger in Trigger
+        for kind in kinds_of(trigger)
+    ]
+    return _table(("trigger", "value", "what the client sees"), rows)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "fault-kinds": fault_kinds,
     "flags": flags,
     "variables": variables,
     "limits": limits,

@@ -29,7 +29,18 @@ from tests import readme
 
 EXAMPLES = readme.all_examples()
 # Every block that cannot run here, by page, with the reason its page gives (keep this short).
-NOT_RUN: list[tuple[str, str]] = []
+NOT_RUN: list[tuple[str, str]] = [
+    ("docs/container.md", "needs a docker daemon (tests/container runs it)"),
+    ("docs/container.md", "needs a docker daemon (tests/container runs it)"),
+    ("docs/container.md", "needs a docker daemon (tests/container runs it)"),
+    ("docs/container.md", "needs a docker daemon (tests/container runs it)"),
+    ("docs/container.md", "needs a docker daemon (tests/container runs it)"),
+    ("docs/container.md", "needs a docker daemon (tests/container runs it)"),
+    ("docs/container.md", "needs a docker daemon (tests/container runs it)"),
+    ("docs/container.md", "needs a docker daemon (tests/container runs it)"),
+    ("docs/container.md", "needs a docker daemon (tests/container runs it)"),
+    ("docs/kubernetes.md", "needs a Kubernetes cluster (tests/container checks the manifest)"),
+]
 RUN_TIMEOUT = 90  # seconds for one example
 START_TIMEOUT = 30
 READY = "mockserver: ready on "
