@@ -16,9 +16,9 @@ import time
 
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.engine import Engine
+from mockserver.engine.effects import CLAIM_BATCH
 from mockserver.loops import LoopMark
 
-CLAIM_BATCH = 256  # due effects run between two chances for requests to be served
 IDLE_WAKE = 0.5  # real seconds the driver sleeps at most (a store shared with others may change)
 PRUNE_EVERY = 60.0  # real seconds between prunes of what is past retention
 logger = logging.getLogger("mockserver.runtime")
@@ -43,7 +43,7 @@ class Runtime:
         self._here: _Loop | None = None
         self._serving = LoopMark()  # the loop the driver runs on
         self._last_prune = time.monotonic()
-        engine.on_schedule = self._on_schedule
+        engine.effects.on_schedule = self._on_schedule
 
     @property
     def serving(self) -> asyncio.AbstractEventLoop | None:
