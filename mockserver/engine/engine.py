@@ -415,9 +415,11 @@ class Engine:
     async def deliveries(self) -> list[Delivery]:
         return await self.store.deliveries()
 
-    async def update_delivery(self, old: Delivery, new: Delivery, *timers: Timer) -> bool:
-        """Swap in `new` (and schedule `timers`) if `old` is still what is stored."""
-        swapped = await self.store.swap_delivery(old, new, timers)
+    async def update_delivery(
+        self, old: Delivery, new: Delivery, *timers: Timer, cancel: tuple[Timer, ...] = ()
+    ) -> bool:
+        """Swap in `new` (schedule `timers`, drop the waiting `cancel`) if `old` is still stored."""
+        swapped = await self.store.swap_delivery(old, new, timers, cancel)
         if swapped:
             self.effects.scheduled(timers)
         return swapped
