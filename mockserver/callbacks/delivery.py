@@ -124,6 +124,7 @@ class CallbackSender:
     async def _attempt(self, attempts: Attempts, timer: Timer) -> None:
         delivery_id, number = timer.subject, timer.number
         try:
+            await attempts.pacer.turn()
             delivery = await self.engine.delivery(delivery_id)
             if delivery is None or delivery.state != PENDING or len(delivery.attempts) >= number:
                 return  # reset, pruned, or already sent by another process
@@ -158,6 +159,7 @@ class CallbackSender:
             outcome = Outcome("connection_error", detail=detail)
         finally:
             attempts.flights.pop((delivery_id, number), None)
+        await attempts.pacer.turn()
         await self._conclude(delivery_id, number, outcome, sent, () if flight.expired else (deadline,))
 
     async def _unsent(self, delivery: Delivery, number: int, outcome: Outcome) -> None:
@@ -299,6 +301,7 @@ class CallbackSender:
         if here is None or here.attempts.loop is not loop:
             if here is not None and not here.attempts.loop.is_closed():  # one loop at a time
                 here.attempts.loop.call_soon_threadsafe(here.attempts.cancel)
+                here.attempts.loop.call_soon_threadsafe(here.wire.close)
             attempts = Attempts(loop, self.concurrency, self._attempt, self.engine.finish)
             here = self._here = _Here(attempts, Wire(self._tls_context, self.concurrency))
         return here

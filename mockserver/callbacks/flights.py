@@ -16,13 +16,15 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol
 
+from mockserver.callbacks.pacing import Pacer
 from mockserver.callbacks.wire import Answer
 from mockserver.engine.timers import Timer
 
 logger = logging.getLogger("mockserver.callbacks")
-# Attempts started in one turn of the event loop at most (the rest in the next turns): each
-# takes tens of microseconds, and a burst must leave requests to the fake room in every turn.
-STARTS_PER_TURN = 8
+# Units of an attempt's work (its start, the recording of its answer) in one turn of the event
+# loop at most, and attempts started in one turn: each takes tens of microseconds, and a burst
+# must leave requests to the fake room in every turn (`pacing.py`).
+PER_TURN = 4
 
 
 class Exchanging(Protocol):
@@ -72,6 +74,7 @@ class Attempts:
         self._finished: list[Timer] = []
         self._finishing: asyncio.Task[None] | None = None
         self._filling = False  # a fill is due in the next turn
+        self.pacer = Pacer(loop, PER_TURN)
 
     # -- slots -------------------------------------------------------------------------
 
@@ -82,7 +85,7 @@ class Attempts:
     def _fill(self) -> None:
         if self._filling:
             return
-        for _ in range(STARTS_PER_TURN):
+        for _ in range(PER_TURN):
             if not self.queue or len(self.active) >= self.slots:
                 return
             task = self.loop.create_task(self._attempt(self, self.queue.popleft()))

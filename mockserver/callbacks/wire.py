@@ -244,7 +244,9 @@ class Wire:
         while idle:
             connection = idle.pop()
             del self._lru[connection]
-            if not connection.closed and now - connection.idle_since < KEEPALIVE_SECONDS:
+            transport = connection.transport
+            fresh = now - connection.idle_since < KEEPALIVE_SECONDS
+            if fresh and not connection.closed and transport is not None and not transport.is_closing():
                 return connection
             connection.close()
         return None

@@ -23,7 +23,7 @@ ResetListener = Callable[[], None]
 # Timers taken from the store at a time: also how much due work runs between two chances for
 # requests to be served (`run_due(limit=CLAIM_BATCH)`), so a burst of thousands of tasks ending
 # at one instant does not stall the polls.
-CLAIM_BATCH = 32
+CLAIM_BATCH = 8
 
 
 class Effects:

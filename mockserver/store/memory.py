@@ -269,6 +269,8 @@ class MemoryStore:
         self._deliveries[old.id] = new
         self._push(timers)
         self._cancelled.update(cancel)
+        if len(self._cancelled) > len(self._timers):  # some were claimed before their cancel came
+            self._cancelled &= {entry[2] for entry in self._timers}
         return True
 
     # -- timers ------------------------------------------------------------------------
