@@ -125,9 +125,10 @@ class Runtime:
 
     async def advance(self, seconds: float) -> None:
         """Move fake time forward, running every effect in order at the time it was due, and
-        letting in-flight callbacks settle (for `settle_seconds` of real time) before each
-        step, so an answer that arrives in real milliseconds is seen at the fake time it was
-        sent and its retry is scheduled from there."""
+        letting callbacks settle before each step: every attempt due is sent, and every request
+        has its answer or has had `settle_seconds` of real time for it. An answer that arrives
+        in real milliseconds is seen at the fake time its attempt was sent (its retry scheduled
+        from there), and no deadline is passed while an answer is on its way."""
         await self.engine.sync_clock()
         async with self._lock():
             await self.engine.advance(seconds, settle=self.settle, run_due=self._run_due)
