@@ -18,7 +18,6 @@ import logging
 import ssl
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
@@ -137,7 +136,7 @@ class CallbackSender:
                 await self._unsent(delivery, number, Outcome(kind, detail=str(refusal)))
                 return
             now = self.engine.now()
-            sent = replace(delivery, attempts=(*delivery.attempts, Attempt(number, now, delivery.url)))
+            sent = delivery.with_attempts((*delivery.attempts, Attempt(number, now, delivery.url)))
             deadline = Timer(now + self.timeout, CALLBACK_TIMEOUT, delivery_id, number)
             if not await self.engine.update_delivery(delivery, sent, deadline):
                 return
@@ -164,9 +163,7 @@ class CallbackSender:
 
     async def _unsent(self, delivery: Delivery, number: int, outcome: Outcome) -> None:
         """An attempt the rules stopped before any request: recorded, then retried as any other."""
-        tried = replace(
-            delivery, attempts=(*delivery.attempts, Attempt(number, self.engine.now(), delivery.url))
-        )
+        tried = delivery.with_attempts((*delivery.attempts, Attempt(number, self.engine.now(), delivery.url)))
         if await self.engine.update_delivery(delivery, tried):
             await self._conclude(delivery.id, number, outcome, tried)
 
@@ -214,13 +211,7 @@ class CallbackSender:
             if attempt.outcome != "pending":
                 return  # the answer and the timeout raced: the first one stands
             now = self.engine.now()
-            done = replace(
-                attempt,
-                outcome=outcome.outcome,
-                status_code=outcome.status_code,
-                detail=outcome.detail,
-                duration=round(now - attempt.time, 6),
-            )
+            done = attempt.concluded(outcome.outcome, outcome.status_code, outcome.detail, now)
             timers: tuple[Timer, ...] = ()
             if outcome.outcome == "success":
                 state = DELIVERED
@@ -230,7 +221,7 @@ class CallbackSender:
             else:
                 state = FAILED
             attempts = (*delivery.attempts[: number - 1], done, *delivery.attempts[number:])
-            new = replace(delivery, state=state, attempts=attempts)
+            new = delivery.with_attempts(attempts, state)
             if await self.engine.update_delivery(delivery, new, *timers, cancel=cancel):
                 return
             delivery = None  # changed meanwhile: read it again

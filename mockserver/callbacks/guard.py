@@ -102,6 +102,7 @@ class Target:
     netloc: str = ""  # for the Host header: the name (IDNA) and the port as the URL gives them
     path: str = "/"  # the request target: path and query, percent-encoded
     userinfo: str | None = None  # user[:password] from the URL, percent-encoded
+    address: str | None = None  # the host's address when it is an IP literal (no lookup)
 
 
 def _netloc(host: str, port: int | None) -> str:
@@ -149,7 +150,13 @@ class CallbackGuard:
             f"?{quote(parts.query, safe=_PATH_SAFE)}" if parts.query else ""
         )
         userinfo = parts.netloc.rpartition("@")[0] or None
-        target = Target(
+        literal = ip_literal(host)
+        if not allowed:
+            if literal is not None and not is_public(literal):
+                raise CallbackRefused(f"{host} is not a public address")
+            if local_name(host):
+                raise CallbackRefused(f"{host} is a local name")
+        return Target(
             url,
             host,
             port or (443 if scheme == "https" else 80),
@@ -158,21 +165,14 @@ class CallbackGuard:
             netloc=_netloc(host, port),
             path=path,
             userinfo=userinfo,
+            address=None if literal is None else str(literal),
         )
-        if not allowed:
-            literal = ip_literal(host)
-            if literal is not None and not is_public(literal):
-                raise CallbackRefused(f"{host} is not a public address")
-            if local_name(host):
-                raise CallbackRefused(f"{host} is a local name")
-        return target
 
     async def vet(self, url: str, *, unresolvable_ok: bool = False) -> tuple[Target, str | None]:
         """All the rules; returns the target and the one address to connect to (checked)."""
         target = self.target(url)
-        literal = ip_literal(target.host)
-        if literal is not None:
-            return target, str(literal)
+        if target.address is not None:
+            return target, target.address
         try:
             addresses = await asyncio.wait_for(self.resolver(target.host, target.port), RESOLVE_TIMEOUT)
         except (OSError, TimeoutError) as error:
