@@ -121,29 +121,22 @@ class CallbackSender:
     # -- one attempt ---------------------------------------------------------------------
 
     async def _attempt(self, attempts: Attempts, timer: Timer) -> None:
-        delivery_id, number = timer.subject, timer.number
         try:
-            await attempts.pacer.turn()
-            delivery = await self.engine.delivery(delivery_id)
-            if delivery is None or delivery.state != PENDING or len(delivery.attempts) >= number:
-                return  # reset, pruned, or already sent by another process
-            # The rules (and any lookup) come first: an attempt's time, and its timeout, start
-            # when its request is sent, not while it waits for those.
-            try:
-                target, address = await self.guard.vet(delivery.url)
-            except CallbackRefused as refusal:
-                kind = "connection_error" if isinstance(refusal, Unresolvable) else "refused"
-                await self._unsent(delivery, number, Outcome(kind, detail=str(refusal)))
-                return
-            now = self.engine.now()
-            sent = delivery.with_attempts((*delivery.attempts, Attempt(number, now, delivery.url)))
-            deadline = Timer(now + self.timeout, CALLBACK_TIMEOUT, delivery_id, number)
-            if not await self.engine.update_delivery(delivery, sent, deadline):
-                return
-        finally:  # sent (its deadline timer now stands for it), recorded unsent, or not to be sent
+            prepared = await self._prepare(attempts, timer)
+        except asyncio.CancelledError:
+            raise  # stopped before it was recorded: its claim goes back to the store's others
+        except BaseException:
             attempts.finished(timer)
-        flight = Flight(self._send(sent, target, address or target.host))
-        attempts.took_off((delivery_id, number), flight)
+            raise
+        # Recorded as sent (its deadline timer now stands for it), recorded unsent, or not to
+        # be sent: the claim is done with.
+        attempts.finished(timer)
+        if prepared is None:
+            return
+        sent, target, address, deadline = prepared
+        flight = Flight(self._send(sent, target, address))
+        key = (sent.id, timer.number)
+        attempts.took_off(key, flight)
         try:
             outcome = outcome_of(await flight.exchange.answer)
         except asyncio.CancelledError:
@@ -153,13 +146,36 @@ class CallbackSender:
             outcome = Outcome("timeout", detail=self._no_answer())
         except Exception as error:  # any failure to get an answer is the receiver's, not the fake's
             if not isinstance(error, WireError) and not _httpx_error(error):
-                logger.warning("callback to %s failed unexpectedly", delivery.url, exc_info=error)
+                logger.warning("callback to %s failed unexpectedly", sent.url, exc_info=error)
             detail = str(error) if isinstance(error, WireError) else f"{type(error).__name__}: {error}"
             outcome = Outcome("connection_error", detail=detail)
         finally:
-            attempts.flights.pop((delivery_id, number), None)
+            attempts.flights.pop(key, None)
         await attempts.pacer.turn()
-        await self._conclude(delivery_id, number, outcome, sent, () if flight.expired else (deadline,))
+        await self._conclude(sent.id, timer.number, outcome, sent, () if flight.expired else (deadline,))
+
+    async def _prepare(self, attempts: Attempts, timer: Timer) -> tuple[Delivery, Target, str, Timer] | None:
+        """The attempt recorded as sent, with where to send it and its deadline; None if it is
+        not to be sent (reset, pruned, sent by another process, or stopped by the rules)."""
+        await attempts.pacer.turn()
+        delivery_id, number = timer.subject, timer.number
+        delivery = await self.engine.delivery(delivery_id)
+        if delivery is None or delivery.state != PENDING or len(delivery.attempts) >= number:
+            return None
+        # The rules (and any lookup) come first: an attempt's time, and its timeout, start
+        # when its request is sent, not while it waits for those.
+        try:
+            target, address = await self.guard.vet(delivery.url)
+        except CallbackRefused as refusal:
+            kind = "connection_error" if isinstance(refusal, Unresolvable) else "refused"
+            await self._unsent(delivery, number, Outcome(kind, detail=str(refusal)))
+            return None
+        now = self.engine.now()
+        sent = delivery.with_attempts((*delivery.attempts, Attempt(number, now, delivery.url)))
+        deadline = Timer(now + self.timeout, CALLBACK_TIMEOUT, delivery_id, number)
+        if not await self.engine.update_delivery(delivery, sent, deadline):
+            return None
+        return sent, target, address or target.host, deadline
 
     async def _unsent(self, delivery: Delivery, number: int, outcome: Outcome) -> None:
         """An attempt the rules stopped before any request: recorded, then retried as any other."""
