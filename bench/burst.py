@@ -163,7 +163,7 @@ def manual_clock(tasks: int, where: Cpus, flags: tuple[str, ...]) -> dict[str, A
     log, polls = RESULTS / "burst-manual.log", RESULTS / "burst-manual-polls.json"
     with (
         LoopbackReceiver().running() as receiver,
-        control.fake((*CALLBACKS, "--clock", "manual", *flags), log, where.server) as (_, port),
+        control.fake((*CALLBACKS, "--clock", "manual", *flags), log, where.server) as (proc, port),
     ):
         target = poll_target(port)
         control.create_many(
@@ -174,12 +174,13 @@ def manual_clock(tasks: int, where: Cpus, flags: tuple[str, ...]) -> dict[str, A
         start = min(t["created_at"] for t in listed)
         with polled(port, target, polls):
             time.sleep(QUIET)
-            before = time.time()
+            cpu, before = cpu_seconds(proc.pid), time.time()
             took = control.advance(port, LIFETIME + 1)
             returned = time.time()
             at_return = received(receiver)
             wait_for(receiver, tasks, DRAIN)
             drained = time.time()
+            cpu = cpu_seconds(proc.pid) - cpu
             time.sleep(1)  # a repeated callback would come now
         deliveries = control.deliveries(port)
         got = receiver.ids()
@@ -194,6 +195,9 @@ def manual_clock(tasks: int, where: Cpus, flags: tuple[str, ...]) -> dict[str, A
         "callbacks_when_advance_returned": at_return,
         "drained_seconds": round(drained - before, 2),
         "callbacks_per_second": round(tasks / (drained - before)),
+        # From the advance until the last callback was seen (the polls' share included).
+        "server_cpu_ms_per_callback": round(cpu * 1000 / tasks, 3),
+        "server_cpu_busy": round(cpu / (drained - before), 2),
         "attempts_sent_at_fake_second": {str(k): v for k, v in sorted(sent_at.items())},
         **outcomes(deliveries, ids, got),
         "polls_quiet": quiet,
@@ -277,6 +281,8 @@ def markdown(report: dict[str, Any]) -> str:
                     "all received after",
                     f"{manual['drained_seconds']} s ({manual['callbacks_per_second']:,}/s)",
                 ),
+                ("fake's CPU per callback", f"{manual['server_cpu_ms_per_callback']} ms"),
+                ("fake's CPU busy until all received", f"{manual['server_cpu_busy']:.0%}"),
                 (
                     "attempts sent at fake second (from the creates)",
                     str(manual["attempts_sent_at_fake_second"]),

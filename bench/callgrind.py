@@ -4,6 +4,7 @@ to run however fast the machine happens to be. See bench/README.md.
     python bench/callgrind.py                  # every scenario (about 5 minutes on 2 cores)
     python bench/callgrind.py --only poll      # the scenarios whose label contains "poll"
     python bench/callgrind.py --store redis    # also the fake on a private redis-server, 1 and 2 workers
+    python bench/callgrind.py --callbacks      # also instructions per delivered callback
 
 Each scenario's server runs twice under valgrind, serving N1 and then N2 identical requests one
 after another on one keep-alive connection; (I(N2) - I(N1)) / (N2 - N1) is the cost of one
@@ -379,18 +380,28 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_arguments(parser)
+    parser.add_argument(
+        "--callbacks", action="store_true", help="also instructions per delivered callback (manual clock)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "callgrind.json")
     args = parser.parse_args()
     if args.n2 <= args.n1:
         parser.error("--n2 must be larger than --n1")
     try:
         result = report(args.n1, args.n2, args.only, args.store, not args.no_repeat)
+        if args.callbacks:
+            from bench import callback_instructions  # it reads this module's VALGRIND and totals
+
+            print("callgrind: instructions per delivered callback (four runs)", flush=True)
+            result["callbacks"] = callback_instructions.measure()
     except KeyboardInterrupt:
         sys.exit("interrupted; every server started was stopped")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     print()
     print(markdown(result))
+    if "callbacks" in result:
+        print(f"\n{callback_instructions.markdown(result['callbacks'])}")
     print(f"\n(written to {args.out})")
     if result["problems"]:
         sys.exit(1)

@@ -16,9 +16,9 @@ import time
 
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.engine import Engine
+from mockserver.engine.effects import CLAIM_BATCH
 from mockserver.loops import LoopMark
 
-CLAIM_BATCH = 256  # due effects run between two chances for requests to be served
 IDLE_WAKE = 0.5  # real seconds the driver sleeps at most (a store shared with others may change)
 PRUNE_EVERY = 60.0  # real seconds between prunes of what is past retention
 logger = logging.getLogger("mockserver.runtime")
@@ -43,7 +43,7 @@ class Runtime:
         self._here: _Loop | None = None
         self._serving = LoopMark()  # the loop the driver runs on
         self._last_prune = time.monotonic()
-        engine.on_schedule = self._on_schedule
+        engine.effects.on_schedule = self._on_schedule
 
     @property
     def serving(self) -> asyncio.AbstractEventLoop | None:
@@ -125,9 +125,10 @@ class Runtime:
 
     async def advance(self, seconds: float) -> None:
         """Move fake time forward, running every effect in order at the time it was due, and
-        letting in-flight callbacks settle (for `settle_seconds` of real time) before each
-        step, so an answer that arrives in real milliseconds is seen at the fake time it was
-        sent and its retry is scheduled from there."""
+        letting callbacks settle before each step: every attempt due is sent, and every request
+        has its answer or has had `settle_seconds` of real time for it. An answer that arrives
+        in real milliseconds is seen at the fake time its attempt was sent (its retry scheduled
+        from there), and no deadline is passed while an answer is on its way."""
         await self.engine.sync_clock()
         async with self._lock():
             await self.engine.advance(seconds, settle=self.settle, run_due=self._run_due)

@@ -117,7 +117,9 @@ class Settings:
         (1.0, 2.0, 4.0), "Fake seconds before each callback retry."
     )
     settle_seconds: float = _setting(
-        2.0, "Real seconds `POST /__mock/clock/advance` waits for in-flight callbacks at each step."
+        2.0,
+        "Real seconds each callback request gets to answer before `POST /__mock/clock/advance` moves "
+        "fake time past it (an advance first sends every attempt that falls due).",
     )
     callback_concurrency: int = _setting(64, "Callback attempts in flight at once; the rest wait in a queue.")
     journal_limit: int = _setting(20_000, "Journal entries kept (the oldest go first).")

@@ -4,24 +4,36 @@ is a failure, retried 1 s, 2 s and 4 s after each failure, 4 attempts at most.
 
 Callbacks layer. Every step is a timer on the fake clock (attempt due, attempt timed out), so a
 manual clock runs the schedule by advancing and any process sharing the store can run it.
-Attempts wait in a queue for one of a bounded number of workers; an attempt's timeout starts
-when its request is sent. httpx is imported when the first client is built.
+Attempts wait in a queue for one of a bounded number of slots (`flights.py`); an attempt's
+timeout is its receiver's time to answer, from when its request sets off. Requests go over the
+lean wire (`wire.py`), or through an injected httpx transport (imported only then).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import base64
 import importlib
 import logging
 import ssl
 import sys
-from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import unquote
 
-from mockserver.callbacks.guard import CallbackGuard, CallbackRefused, Unresolvable
+import orjson
+
+from mockserver.callbacks.flights import Attempts, Exchanging, Flight
+from mockserver.callbacks.guard import CallbackGuard, CallbackRefused, Target, Unresolvable
+from mockserver.callbacks.wire import (
+    ANSWER_CAP,
+    Answer,
+    Request,
+    Wire,
+    WireError,
+    encode_post,
+    tls_context,
+)
 from mockserver.engine import Engine, Task
 from mockserver.engine.deliveries import DELIVERED, FAILED, PENDING, Attempt, Delivery
 from mockserver.engine.tasks import CallbackPlan
@@ -31,35 +43,31 @@ if TYPE_CHECKING:
     import httpx
 
 USER_AGENT = "mockserver-callbacks/1.0"
-# A receiver's answer is read up to this many bytes (then the connection is closed): only
-# its status matters, and a receiver streaming megabytes must not cost the fake memory.
-ANSWER_CAP = 64 * 1024
 NO_CHAOS = CallbackPlan()
 logger = logging.getLogger("mockserver.callbacks")
 Render = Callable[[Task], dict[str, Any] | None]  # a task's callback body; None: no callbacks
 
 
 class Outcome(NamedTuple):
-    outcome: str  # success, http_error, redirect, connection_error, refused
+    outcome: str  # success, http_error, redirect, connection_error, refused, timeout
     status_code: int | None = None
     detail: str | None = None
 
 
-class _Loop:
-    """What belongs to one event loop: the queue, the workers, the attempts in flight."""
+def outcome_of(answer: Answer) -> Outcome:
+    if 200 <= answer.status < 300:
+        return Outcome("success", answer.status)
+    if 300 <= answer.status < 400:
+        return Outcome("redirect", answer.status, answer.location)
+    return Outcome("http_error", answer.status)
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self.queue: deque[Timer] = deque()  # claimed CALLBACK timers: attempts to make
-        self.wake = asyncio.Event()
-        self.idle = asyncio.Event()
-        self.idle.set()
-        self.workers: set[asyncio.Task[None]] = set()
-        self.busy = 0
-        self.inflight: dict[tuple[str, int], asyncio.Task[Outcome]] = {}
-        self.clients: list[httpx.AsyncClient] = []  # one per worker (see CallbackSender._client)
-        self.tls: ssl.SSLContext | None = None  # made once: loading the CA bundle is slow
-        self.warmed = False
+
+class _Here:
+    """What belongs to one event loop: its attempts, its wire, its httpx client if any."""
+
+    def __init__(self, attempts: Attempts, wire: Wire) -> None:
+        self.attempts, self.wire = attempts, wire
+        self.client: httpx.AsyncClient | None = None
 
 
 class CallbackSender:
@@ -77,7 +85,8 @@ class CallbackSender:
         self.engine, self.guard, self.render = engine, guard, render
         self.timeout, self.retry_delays, self.concurrency = timeout, retry_delays, concurrency
         self._transport = transport
-        self._here: _Loop | None = None
+        self._here: _Here | None = None
+        self._tls: asyncio.Future[ssl.SSLContext] | None = None
         engine.on_task_end(self._task_ended)
         # An attempt's timer stays claimed until the attempt is recorded as sent (or needs no
         # sending), so a process that dies with attempts queued leaves them to the others.
@@ -107,111 +116,118 @@ class CallbackSender:
         return await self.engine.new_delivery(old.task_id, old.url, old.body, CALLBACK)
 
     async def _attempt_due(self, timer: Timer) -> None:
-        here = self._state()
-        here.queue.append(timer)
-        here.idle.clear()
-        here.wake.set()
-        if len(here.workers) < self.concurrency and len(here.workers) < len(here.queue) + here.busy:
-            worker = here.loop.create_task(self._work(here))
-            here.workers.add(worker)
-            worker.add_done_callback(here.workers.discard)
+        self._state().attempts.add(timer)
+
+    # -- one attempt ---------------------------------------------------------------------
+
+    async def _attempt(self, attempts: Attempts, timer: Timer) -> None:
+        try:
+            prepared = await self._prepare(attempts, timer)
+        except asyncio.CancelledError:
+            raise  # stopped before it was recorded: its claim goes back to the store's others
+        except BaseException:
+            attempts.finished(timer)
+            raise
+        # Recorded as sent (its deadline timer now stands for it), recorded unsent, or not to
+        # be sent: the claim is done with.
+        attempts.finished(timer)
+        if prepared is None:
+            return
+        sent, target, address, deadline = prepared
+        flight = Flight(self._send(sent, target, address))
+        key = (sent.id, timer.number)
+        attempts.took_off(key, flight)
+        try:
+            outcome = outcome_of(await flight.exchange.answer)
+        except asyncio.CancelledError:
+            if not flight.timed_out or _cancelling():
+                flight.exchange.abort()  # stopped: its connection goes too
+                raise
+            outcome = Outcome("timeout", detail=self._no_answer())
+        except Exception as error:  # any failure to get an answer is the receiver's, not the fake's
+            if not isinstance(error, WireError) and not _httpx_error(error):
+                logger.warning("callback to %s failed unexpectedly", sent.url, exc_info=error)
+            detail = str(error) if isinstance(error, WireError) else f"{type(error).__name__}: {error}"
+            outcome = Outcome("connection_error", detail=detail)
+        finally:
+            attempts.flights.pop(key, None)
+        await attempts.pacer.turn()
+        await self._conclude(sent.id, timer.number, outcome, sent, () if flight.expired else (deadline,))
+
+    async def _prepare(self, attempts: Attempts, timer: Timer) -> tuple[Delivery, Target, str, Timer] | None:
+        """The attempt recorded as sent, with where to send it and its deadline; None if it is
+        not to be sent (reset, pruned, sent by another process, or stopped by the rules)."""
+        await attempts.pacer.turn()
+        delivery_id, number = timer.subject, timer.number
+        delivery = await self.engine.delivery(delivery_id)
+        if delivery is None or delivery.state != PENDING or len(delivery.attempts) >= number:
+            return None
+        # The rules (and any lookup) come first: an attempt's time, and its timeout, start
+        # when its request is sent, not while it waits for those.
+        try:
+            target, address = await self.guard.vet(delivery.url)
+        except CallbackRefused as refusal:
+            kind = "connection_error" if isinstance(refusal, Unresolvable) else "refused"
+            await self._unsent(delivery, number, Outcome(kind, detail=str(refusal)))
+            return None
+        now = self.engine.now()
+        sent = delivery.with_attempts((*delivery.attempts, Attempt(number, now, delivery.url)))
+        deadline = Timer(now + self.timeout, CALLBACK_TIMEOUT, delivery_id, number)
+        if not await self.engine.update_delivery(delivery, sent, deadline):
+            return None
+        return sent, target, address or target.host, deadline
+
+    async def _unsent(self, delivery: Delivery, number: int, outcome: Outcome) -> None:
+        """An attempt the rules stopped before any request: recorded, then retried as any other."""
+        tried = delivery.with_attempts((*delivery.attempts, Attempt(number, self.engine.now(), delivery.url)))
+        if await self.engine.update_delivery(delivery, tried):
+            await self._conclude(delivery.id, number, outcome, tried)
 
     async def _attempt_timed_out(self, timer: Timer) -> None:
+        """An attempt's deadline passed. One in flight here is cut by its own attempt, once
+        the receiver has had its time: an answer already at the socket is read first, and on a
+        real clock a request the fake was late to send gets what it is owed of the timeout.
+        One that is not (another process's, or lost with its process) is recorded here."""
         here = self._here
-        job = here.inflight.get((timer.subject, timer.number)) if here is not None else None
-        if job is not None:
-            job.cancel()  # the worker sees it cancelled and leaves the outcome to this timer
-        await self._conclude(timer.subject, timer.number, Outcome("timeout", detail=self._no_answer()))
+        flight = here.attempts.flights.get((timer.subject, timer.number)) if here is not None else None
+        if flight is None:
+            await self._conclude(timer.subject, timer.number, Outcome("timeout", detail=self._no_answer()))
+            return
+        flight.expired = True  # this timer is spent: its attempt will not drop it
+        if not flight.answered():
+            await asyncio.sleep(0)
+        owed = self.engine.clock.real_seconds(self.timeout)
+        loop = asyncio.get_running_loop()
+        left = 0.0 if owed is None else flight.exchange.started + owed - loop.time()
+        if left > 0:
+            loop.call_later(left, flight.time_out)
+        else:
+            flight.time_out()
 
     def _no_answer(self) -> str:
         return f"no answer within {self.timeout:g} s"
 
-    # -- the workers ---------------------------------------------------------------------
-
-    def _state(self) -> _Loop:
-        loop = asyncio.get_running_loop()
-        here = self._here
-        if here is None or here.loop is not loop:
-            if here is not None and not here.loop.is_closed():  # one loop at a time (see Runtime)
-                for task in [*here.inflight.values(), *here.workers]:
-                    here.loop.call_soon_threadsafe(task.cancel)
-            here = self._here = _Loop(loop)
-        return here
-
-    async def _work(self, here: _Loop) -> None:
-        client = await self._client(here)
+    async def _conclude(
+        self,
+        delivery_id: str,
+        number: int,
+        outcome: Outcome,
+        held: Delivery | None = None,
+        cancel: tuple[Timer, ...] = (),
+    ) -> None:
+        """Record attempt `number`'s outcome (once), schedule what follows and drop the timers
+        in `cancel`; `held` is the delivery as this process last stored it, if it knows."""
+        delivery = held
         while True:
-            while not here.queue:
-                if here.busy == 0:
-                    here.idle.set()
-                here.wake.clear()
-                await here.wake.wait()
-            timer = here.queue.popleft()
-            here.busy += 1
-            try:
-                await self._attempt(here, client, timer)
-            except Exception:  # a worker outlives any one delivery
-                logger.exception("callback delivery %s attempt %d failed", timer.subject, timer.number)
-            finally:
-                here.busy -= 1
-                if not here.queue and here.busy == 0:
-                    here.idle.set()
-
-    async def _attempt(self, here: _Loop, client: httpx.AsyncClient, timer: Timer) -> None:
-        delivery_id, number = timer.subject, timer.number
-        try:
-            delivery = await self.engine.delivery(delivery_id)
-            if delivery is None or delivery.state != PENDING or len(delivery.attempts) >= number:
-                return  # reset, pruned, or already sent by another process
-            # The rules (and any lookup) come first: an attempt's time, and its timeout, start
-            # when its request is sent, not while it waits for those.
-            try:
-                target, address = await self.guard.vet(delivery.url)
-            except CallbackRefused as refusal:
-                kind = "connection_error" if isinstance(refusal, Unresolvable) else "refused"
-                await self._unsent(delivery, number, Outcome(kind, detail=str(refusal)))
-                return
-            now = self.engine.now()
-            sent = replace(delivery, attempts=(*delivery.attempts, Attempt(number, now, delivery.url)))
-            deadline = Timer(now + self.timeout, CALLBACK_TIMEOUT, delivery_id, number)
-            if not await self.engine.update_delivery(delivery, sent, deadline):
-                return
-        finally:  # sent (its timeout timer now stands for it), recorded unsent, or not to be sent
-            await self.engine.finish(timer)
-        job = here.loop.create_task(self._post(client, delivery, target.host, address))
-        here.inflight[(delivery_id, number)] = job
-        try:
-            await asyncio.wait({job})
-        finally:
-            here.inflight.pop((delivery_id, number), None)
-        if not job.cancelled():  # cancelled: the timeout timer recorded the outcome
-            await self._conclude(delivery_id, number, job.result())
-
-    async def _unsent(self, delivery: Delivery, number: int, outcome: Outcome) -> None:
-        """An attempt the rules stopped before any request: recorded, then retried as any other."""
-        tried = replace(
-            delivery, attempts=(*delivery.attempts, Attempt(number, self.engine.now(), delivery.url))
-        )
-        if await self.engine.update_delivery(delivery, tried):
-            await self._conclude(delivery.id, number, outcome)
-
-    async def _conclude(self, delivery_id: str, number: int, outcome: Outcome) -> None:
-        """Record attempt `number`'s outcome (once) and schedule what follows."""
-        while True:
-            delivery = await self.engine.delivery(delivery_id)
+            if delivery is None:
+                delivery = await self.engine.delivery(delivery_id)
             if delivery is None or len(delivery.attempts) < number:
                 return
             attempt = delivery.attempts[number - 1]
             if attempt.outcome != "pending":
                 return  # the answer and the timeout raced: the first one stands
             now = self.engine.now()
-            done = replace(
-                attempt,
-                outcome=outcome.outcome,
-                status_code=outcome.status_code,
-                detail=outcome.detail,
-                duration=round(now - attempt.time, 6),
-            )
+            done = attempt.concluded(outcome.outcome, outcome.status_code, outcome.detail, now)
             timers: tuple[Timer, ...] = ()
             if outcome.outcome == "success":
                 state = DELIVERED
@@ -221,105 +237,131 @@ class CallbackSender:
             else:
                 state = FAILED
             attempts = (*delivery.attempts[: number - 1], done, *delivery.attempts[number:])
-            if await self.engine.update_delivery(
-                delivery, replace(delivery, state=state, attempts=attempts), *timers
-            ):
+            new = delivery.with_attempts(attempts, state)
+            if await self.engine.update_delivery(delivery, new, *timers, cancel=cancel):
                 return
+            delivery = None  # changed meanwhile: read it again
 
     # -- one request ---------------------------------------------------------------------
 
-    async def _post(
-        self, client: httpx.AsyncClient, delivery: Delivery, host: str, address: str | None
-    ) -> Outcome:
-        """One request to the checked address, the name kept for Host and TLS (SNI)."""
-        import httpx
-
-        url = httpx.URL(delivery.url)
-        headers = {"Host": url.netloc.decode(), "User-Agent": USER_AGENT}
-        try:
-            async with client.stream(
-                "POST",
-                url.copy_with(host=address or host),
-                json=delivery.body,
-                headers=headers,
-                extensions={"sni_hostname": host},
-            ) as response:
-                status, location = response.status_code, response.headers.get("location")
-                read = 0
-                async for chunk in response.aiter_bytes():
-                    read += len(chunk)
-                    if read > ANSWER_CAP:
-                        break
-        except Exception as error:  # any failure to get an answer is the receiver's, not the fake's
-            if not isinstance(error, httpx.HTTPError):
-                logger.warning("callback to %s failed unexpectedly", delivery.url, exc_info=error)
-            return Outcome("connection_error", detail=f"{type(error).__name__}: {error}")
-        if 200 <= status < 300:
-            return Outcome("success", status)
-        if 300 <= status < 400:
-            return Outcome("redirect", status, location)
-        return Outcome("http_error", status)
-
-    async def _client(self, here: _Loop) -> httpx.AsyncClient:
-        """A worker's own client, with one connection: it sends one request at a time, and a
-        shared pool rescans every connection for every request (quadratic in a burst)."""
-        await self.warm()
-        import httpx
-
-        # No redirects, no proxies from the environment; the fake's clock owns timeouts.
-        client = httpx.AsyncClient(
-            transport=self._transport,
-            verify=here.tls or True,
-            follow_redirects=False,
-            trust_env=False,
-            timeout=None,
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-        )
-        here.clients.append(client)
-        return client
-
-    async def warm(self) -> None:
-        """Import httpx and load the CA bundle off the event loop. Done when the first callback
-        is due, not at start: a fake that never calls back stays 7 MB lighter (httpx, and the
-        rich console its command line pulls in where rich is installed)."""
+    def _send(self, delivery: Delivery, target: Target, address: str) -> Exchanging:
+        """The request on its way to the checked address, the name kept for Host and TLS."""
         here = self._state()
-        if not here.warmed:
+        if self._transport is not None:
+            return _Task(here.attempts.loop, self._post_httpx(here, delivery, target.host, address))
+        headers: tuple[tuple[str, str], ...] = (
+            ("User-Agent", USER_AGENT),
+            ("Accept", "*/*"),
+            ("Content-Type", "application/json"),
+        )
+        if target.userinfo:  # as any HTTP client does with a URL's credentials
+            basic = base64.b64encode(unquote(target.userinfo).encode()).decode()
+            headers += (("Authorization", f"Basic {basic}"),)
+        body = orjson.dumps(delivery.body)
+        data = encode_post(target.path, target.netloc, body, headers)
+        return here.wire.exchange(Request(target.tls, address, target.port, target.host, data))
+
+    async def _post_httpx(self, here: _Here, delivery: Delivery, host: str, address: str) -> Answer:
+        """One request through the injected transport (in-process receivers, tests)."""
+        if here.client is None:
             if "httpx" not in sys.modules:
                 await asyncio.to_thread(importlib.import_module, "httpx")
             import httpx
 
-            if self._transport is None and here.tls is None:  # an injected transport needs none
-                tls = await asyncio.to_thread(httpx.create_ssl_context)
-                here.tls = here.tls or tls
-            here.warmed = True
+            # No redirects, no proxies from the environment; the fake's clock owns timeouts.
+            here.client = httpx.AsyncClient(
+                transport=self._transport, follow_redirects=False, trust_env=False, timeout=None
+            )
+        import httpx
 
-    # -- the runtime's hooks -------------------------------------------------------------
+        url = httpx.URL(delivery.url)
+        headers = {"Host": url.netloc.decode(), "User-Agent": USER_AGENT}
+        request = here.client.build_request(
+            "POST",
+            url.copy_with(host=address),
+            json=delivery.body,
+            headers=headers,
+            extensions={"sni_hostname": host},
+        )
+        response = await here.client.send(request, stream=True)
+        try:
+            read = 0
+            async for chunk in response.aiter_bytes():
+                read += len(chunk)
+                if read > ANSWER_CAP:
+                    break
+            return Answer(response.status_code, response.headers.get("location"))
+        finally:
+            await response.aclose()
+
+    async def _tls_context(self) -> ssl.SSLContext:
+        """Made once, off the event loop (reading the CA bundle is slow), when first needed."""
+        if self._tls is None:
+            self._tls = asyncio.ensure_future(asyncio.to_thread(tls_context))
+        return await asyncio.shield(self._tls)
+
+    # -- this loop's state, and the runtime's hooks --------------------------------------
+
+    def _state(self) -> _Here:
+        loop = asyncio.get_running_loop()
+        here = self._here
+        if here is None or here.attempts.loop is not loop:
+            if here is not None and not here.attempts.loop.is_closed():  # one loop at a time
+                here.attempts.loop.call_soon_threadsafe(here.attempts.cancel)
+                here.attempts.loop.call_soon_threadsafe(here.wire.close)
+            attempts = Attempts(loop, self.concurrency, self._attempt, self.engine.finish)
+            here = self._here = _Here(attempts, Wire(self._tls_context, self.concurrency))
+        return here
 
     def _drop(self) -> None:
         """Another process reset the fake: what is queued or in flight belongs to the past."""
         here = self._here
-        if here is not None and not here.loop.is_closed():
-            here.queue.clear()
-            for job in here.inflight.values():
-                here.loop.call_soon_threadsafe(job.cancel)
+        if here is not None and not here.attempts.loop.is_closed():
+            here.attempts.loop.call_soon_threadsafe(here.attempts.cancel)
 
-    async def settle(self, seconds: float) -> None:
-        """Wait, for at most `seconds` of real time, until no attempt is queued or in flight."""
+    async def settle(self, allowance: float) -> None:
+        """Wait until every attempt due has been sent and every request has its answer or has
+        had `allowance` real seconds for it (a receiver slower than that is left to its timeout),
+        so fake time moves on only past what the receivers have answered."""
         here = self._here
-        if here is None or here.loop is not asyncio.get_running_loop() or here.idle.is_set():
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(here.idle.wait(), seconds)
+        if here is not None and here.attempts.loop is asyncio.get_running_loop():
+            await here.attempts.settle(allowance)
 
     async def stop(self) -> None:
-        """Drop what is queued, cancel what is in flight, and close the HTTP client."""
+        """Drop what is queued, cancel what is under way, and close the connections."""
         here, self._here = self._here, None
         if here is None:
             return
-        here.queue.clear()
-        for task in [*here.inflight.values(), *here.workers]:
-            task.cancel()
-        if here.loop is asyncio.get_running_loop():
-            await asyncio.gather(*here.inflight.values(), *here.workers, return_exceptions=True)
-            for client in here.clients:
-                await client.aclose()
+        loop = here.attempts.loop
+        here.attempts.cancel()
+        if loop is asyncio.get_running_loop():
+            await asyncio.gather(*here.attempts.active, return_exceptions=True)
+            await here.attempts.drain()
+            if here.client is not None:
+                await here.client.aclose()
+            here.wire.close()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(here.wire.close)
+
+
+class _Task:
+    """An httpx request as an exchange: its task is its answer."""
+
+    __slots__ = ("answer", "started")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, request: Any) -> None:
+        self.answer: asyncio.Future[Answer] = loop.create_task(request)
+        self.started = loop.time()
+
+    def abort(self) -> None:
+        self.answer.cancel()
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _httpx_error(error: Exception) -> bool:
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(error, httpx.HTTPError)

@@ -13,14 +13,16 @@ import re
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 MAX_URL_LENGTH = 2048
+TARGETS_KEPT = 1024  # URLs whose lookup-free rules are remembered (a burst repeats one receiver's)
 RESOLVE_TIMEOUT = 2.0  # real seconds; a name that does not answer is treated as unresolvable
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 # inet_aton's forms of IPv4: 2130706433, 127.1, 0x7f000001, 017700000001.
 _LEGACY_IPV4 = re.compile(r"^(0[xX][0-9a-fA-F]+|[0-9]+)(\.(0[xX][0-9a-fA-F]+|[0-9]+)){0,3}$")
+_PATH_SAFE = "/%:@!$&'()*+,;=?~"  # kept as they are in a request target; the rest is escaped
 _LOCAL_NAMES = re.compile(r"(^|\.)(localhost|localdomain)\.?$", re.IGNORECASE)
 
 
@@ -96,15 +98,40 @@ class Target:
     host: str
     port: int
     allowed: bool  # a named local receiver: plain http and private addresses are fine
+    tls: bool = True  # https
+    netloc: str = ""  # for the Host header: the name (IDNA) and the port as the URL gives them
+    path: str = "/"  # the request target: path and query, percent-encoded
+    userinfo: str | None = None  # user[:password] from the URL, percent-encoded
+    address: str | None = None  # the host's address when it is an IP literal (no lookup)
+
+
+def _netloc(host: str, port: int | None) -> str:
+    try:
+        name = host if host.isascii() else host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise CallbackRefused(f"{host} is not a valid host name") from None
+    name = f"[{name}]" if ":" in name else name
+    return name if port is None else f"{name}:{port}"
 
 
 class CallbackGuard:
     def __init__(self, allow_hosts: Iterable[str] = (), resolver: Resolver | None = None) -> None:
         self.allow_hosts = frozenset(h.strip("[]").lower() for h in allow_hosts)
         self.resolver = resolver or system_resolver
+        self._targets: dict[str, Target] = {}
 
     def target(self, url: str) -> Target:
-        """The rules that need no lookup: length, scheme, host, IP literals, local names."""
+        """The rules that need no lookup: length, scheme, host, IP literals, local names (a
+        pure function of the URL: the URLs that passed are remembered)."""
+        target = self._targets.get(url)
+        if target is None:
+            target = self._target(url)
+            if len(self._targets) >= TARGETS_KEPT:
+                self._targets.clear()
+            self._targets[url] = target
+        return target
+
+    def _target(self, url: str) -> Target:
         if len(url) > MAX_URL_LENGTH:
             raise CallbackRefused(f"longer than {MAX_URL_LENGTH} characters")
         try:
@@ -119,21 +146,33 @@ class CallbackGuard:
         scheme = parts.scheme.lower()
         if scheme != "https" and not (allowed and scheme == "http"):
             raise CallbackRefused("must be https")
-        target = Target(url, host, port or (443 if scheme == "https" else 80), allowed)
+        path = quote(parts.path or "/", safe=_PATH_SAFE) + (
+            f"?{quote(parts.query, safe=_PATH_SAFE)}" if parts.query else ""
+        )
+        userinfo = parts.netloc.rpartition("@")[0] or None
+        literal = ip_literal(host)
         if not allowed:
-            literal = ip_literal(host)
             if literal is not None and not is_public(literal):
                 raise CallbackRefused(f"{host} is not a public address")
             if local_name(host):
                 raise CallbackRefused(f"{host} is a local name")
-        return target
+        return Target(
+            url,
+            host,
+            port or (443 if scheme == "https" else 80),
+            allowed,
+            tls=scheme == "https",
+            netloc=_netloc(host, port),
+            path=path,
+            userinfo=userinfo,
+            address=None if literal is None else str(literal),
+        )
 
     async def vet(self, url: str, *, unresolvable_ok: bool = False) -> tuple[Target, str | None]:
         """All the rules; returns the target and the one address to connect to (checked)."""
         target = self.target(url)
-        literal = ip_literal(target.host)
-        if literal is not None:
-            return target, str(literal)
+        if target.address is not None:
+            return target, target.address
         try:
             addresses = await asyncio.wait_for(self.resolver(target.host, target.port), RESOLVE_TIMEOUT)
         except (OSError, TimeoutError) as error:

@@ -22,6 +22,18 @@ class Attempt:
     duration: float = 0.0  # fake seconds until the outcome
     detail: str | None = None
 
+    def concluded(self, outcome: str, status_code: int | None, detail: str | None, now: float) -> Attempt:
+        """This attempt with its outcome, known at fake time `now`."""
+        return Attempt(
+            number=self.number,
+            time=self.time,
+            url=self.url,
+            outcome=outcome,
+            status_code=status_code,
+            duration=round(now - self.time, 6),
+            detail=detail,
+        )
+
     def view(self) -> dict[str, Any]:
         return {
             "number": self.number,
@@ -43,6 +55,18 @@ class Delivery:
     created_at: float
     state: str = PENDING
     attempts: tuple[Attempt, ...] = ()
+
+    def with_attempts(self, attempts: tuple[Attempt, ...], state: str | None = None) -> Delivery:
+        """This delivery with these attempts (and this state, if given)."""
+        return Delivery(
+            id=self.id,
+            task_id=self.task_id,
+            url=self.url,
+            body=self.body,
+            created_at=self.created_at,
+            state=self.state if state is None else state,
+            attempts=attempts,
+        )
 
     def view(self) -> dict[str, Any]:
         return {

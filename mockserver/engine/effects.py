@@ -1,6 +1,7 @@
 """Timed effects: timers stored as data on the fake clock (a task's end, each callback attempt,
 its timeout), claimed and run in order when due, and the moving of time that runs them. The
-engine's half that drives, rather than answers; `Engine` has it as a base.
+engine's half that drives, rather than answers: the `Engine` holds one and delegates its verbs
+(`advance`, `run_due`, `schedule`, ...) to it.
 
 Engine layer.
 """
@@ -19,49 +20,48 @@ if TYPE_CHECKING:
 TaskListener = Callable[[Task], Awaitable[None]]
 TimerHandler = Callable[[Timer], Awaitable[None]]
 ResetListener = Callable[[], None]
-CLAIM_BATCH = 256  # timers taken from the store at a time
+# Timers taken from the store at a time: also how much due work runs between two chances for
+# requests to be served (`run_due(limit=CLAIM_BATCH)`), so a burst of thousands of tasks ending
+# at one instant does not stall the polls.
+CLAIM_BATCH = 8
 
 
-class TimedEffects:
-    """Needs the engine's store, clock (`now`, `jump_to`) and the handler tables it sets up."""
+class Effects:
+    """The handlers of each timer kind, the listeners of task ends and resets, and the timers'
+    own verbs, over the engine's store and clock (`now`, `jump_to`, given by the engine)."""
 
-    store: Store
-    on_schedule: Callable[[float], None] | None  # the driver's wake-up call
-    _timer_handlers: dict[str, TimerHandler]
-    _finishes_itself: set[str]  # timer kinds whose handlers call `finish`
-    _end_listeners: list[TaskListener]
-    _reset_listeners: list[ResetListener]
-
-    def now(self) -> float:
-        raise NotImplementedError
-
-    async def jump_to(self, when: float) -> None:
-        raise NotImplementedError
+    def __init__(
+        self, store: Store, now: Callable[[], float], jump_to: Callable[[float], Awaitable[None]]
+    ) -> None:
+        self.store = store
+        self.now, self.jump_to = now, jump_to
+        self.on_schedule: Callable[[float], None] | None = None  # the driver's wake-up call
+        self.handlers: dict[str, TimerHandler] = {}
+        self.finishes_itself: set[str] = set()  # timer kinds whose handlers call `finish`
+        self.end_listeners: list[TaskListener] = []
+        self.reset_listeners: list[ResetListener] = []
 
     def on_timer(self, kind: str, handler: TimerHandler, *, finishes_itself: bool = False) -> None:
-        """Run `handler` for each due timer of `kind`; one that `finishes_itself` hands the
-        work on and calls `finish(timer)` once it is done (until then the claim holds)."""
-        self._timer_handlers[kind] = handler
+        self.handlers[kind] = handler
         if finishes_itself:
-            self._finishes_itself.add(kind)
-
-    def on_reset(self, listener: ResetListener) -> None:
-        """Called when this process learns that another one reset the fake."""
-        self._reset_listeners.append(listener)
-
-    def on_task_end(self, listener: TaskListener) -> None:
-        self._end_listeners.append(listener)
+            self.finishes_itself.add(kind)
 
     async def schedule(self, *timers: Timer) -> None:
         await self.store.schedule(timers)
-        self._scheduled(timers)
+        self.scheduled(timers)
 
-    def _scheduled(self, timers: tuple[Timer, ...]) -> None:
+    def scheduled(self, timers: tuple[Timer, ...]) -> None:
+        """`timers` were stored (by any verb): wake the driver if one is earlier than it knows."""
         if timers and self.on_schedule is not None:
             self.on_schedule(min(timer.when for timer in timers))
 
-    async def next_due(self) -> float | None:
-        return await self.store.next_due()
+    async def emit(self, task: Task) -> None:
+        for listener in self.end_listeners:
+            await listener(task)
+
+    def reset_elsewhere(self) -> None:
+        for listener in self.reset_listeners:
+            listener()
 
     async def run_due(self, limit: int | None = None) -> int:
         """Run the timed effects that have fallen due, earliest first: all of them, or at most
@@ -71,10 +71,10 @@ class TimedEffects:
             handed_on = 0  # timers (from the start) whose handler returned
             try:
                 for timer in timers:
-                    await self._timer_handlers[timer.kind](timer)
+                    await self.handlers[timer.kind](timer)
                     handed_on += 1
             finally:  # a handler that raised drops the rest of the batch, as a lost claim would
-                itself = self._finishes_itself
+                itself = self.finishes_itself
                 await self.store.finish(
                     [t for i, t in enumerate(timers) if i >= handed_on or t.kind not in itself]
                 )
@@ -83,20 +83,9 @@ class TimedEffects:
                 break
         return ran
 
-    async def finish(self, timer: Timer) -> None:
-        """The work a self-finishing handler handed on is done: drop its claim."""
-        await self.store.finish((timer,))
-
-    async def _natural_end(self, timer: Timer) -> None:
-        task = await self.store.task(timer.subject)
-        # A forced outcome emitted its own event; a plan given after creation moved the end
-        # (and scheduled its own timer).
-        if task is not None and task.ending is None and task.callback_due == timer.when:
-            await self._emit(task)
-
-    async def _emit(self, task: Task) -> None:
-        for listener in self._end_listeners:
-            await listener(task)
+    async def finish(self, *timers: Timer) -> None:
+        if timers:
+            await self.store.finish(timers)
 
     async def advance(
         self,
@@ -111,7 +100,7 @@ class TimedEffects:
         target = self.now() + max(0.0, seconds)
         if settle is not None:
             await settle()
-        while (due := await self.next_due()) is not None and due <= target:
+        while (due := await self.store.next_due()) is not None and due <= target:
             await self.jump_to(due)
             await run()
             if settle is not None:

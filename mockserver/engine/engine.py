@@ -12,13 +12,13 @@ import math
 import secrets
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from mockserver.engine.clock import Clock, ClockState, starting_state
 from mockserver.engine.deliveries import DROPPED, PENDING, Delivery
-from mockserver.engine.effects import ResetListener, TaskListener, TimedEffects, TimerHandler
+from mockserver.engine.effects import Effects, ResetListener, TaskListener, TimerHandler
 from mockserver.engine.errors import (
     FaultFired,
     InsufficientCredits,
@@ -60,7 +60,7 @@ def _refuse(admission: Admission) -> FaultRule | None:
     return rule
 
 
-class Engine(TimedEffects):
+class Engine:
     def __init__(
         self,
         store: Store,
@@ -88,12 +88,9 @@ class Engine(TimedEffects):
         self.accept_any_key = accept_any_key
         self._manual_start = clock.fake if manual_start is None else manual_start
         self._id_block = id_block
-        self._timer_handlers: dict[str, TimerHandler] = {TASK_END: self._natural_end}
-        self._finishes_itself: set[str] = set()  # timer kinds whose handlers call `finish`
-        self._end_listeners: list[TaskListener] = []
-        self._reset_listeners: list[ResetListener] = []
+        self.effects = Effects(store, self.now, self.jump_to)
+        self.effects.on_timer(TASK_END, self._natural_end)
         self.node = 1  # this process's number among those sharing the store (`open`)
-        self.on_schedule: Callable[[float], None] | None = None  # the driver's wake-up call
         self._forget_local()
 
     def _forget_local(self) -> None:
@@ -125,8 +122,7 @@ class Engine(TimedEffects):
         self.clock.set(state)
         if reset_elsewhere:
             self._forget_local()
-            for listener in self._reset_listeners:
-                listener()
+            self.effects.reset_elsewhere()
 
     # -- keys, ids, the clock ----------------------------------------------------------
 
@@ -166,6 +162,48 @@ class Engine(TimedEffects):
             self._adopt(stood)
             if stood == wanted or stood.now_at(time.time()) >= when:
                 return
+
+    # -- timed effects (`effects.py`) --------------------------------------------------
+
+    def on_timer(self, kind: str, handler: TimerHandler, *, finishes_itself: bool = False) -> None:
+        """Run `handler` for each due timer of `kind`; one that `finishes_itself` hands the
+        work on and calls `finish(timer)` once it is done (until then the claim holds)."""
+        self.effects.on_timer(kind, handler, finishes_itself=finishes_itself)
+
+    def on_task_end(self, listener: TaskListener) -> None:
+        self.effects.end_listeners.append(listener)
+
+    def on_reset(self, listener: ResetListener) -> None:
+        """Called when this process learns that another one reset the fake."""
+        self.effects.reset_listeners.append(listener)
+
+    async def schedule(self, *timers: Timer) -> None:
+        await self.effects.schedule(*timers)
+
+    async def next_due(self) -> float | None:
+        return await self.store.next_due()
+
+    async def run_due(self, limit: int | None = None) -> int:
+        return await self.effects.run_due(limit)
+
+    async def finish(self, *timers: Timer) -> None:
+        """The work self-finishing handlers handed on is done: drop their claims."""
+        await self.effects.finish(*timers)
+
+    async def advance(
+        self,
+        seconds: float,
+        settle: Callable[[], Awaitable[None]] | None = None,
+        run_due: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
+        await self.effects.advance(seconds, settle, run_due)
+
+    async def _natural_end(self, timer: Timer) -> None:
+        task = await self.store.task(timer.subject)
+        # A forced outcome emitted its own event; a plan given after creation moved the end
+        # (and scheduled its own timer).
+        if task is not None and task.ending is None and task.callback_due == timer.when:
+            await self.effects.emit(task)
 
     # -- the request gate --------------------------------------------------------------
 
@@ -226,7 +264,7 @@ class Engine(TimedEffects):
                 continue
             if outcome is Insert.NO_CREDITS:
                 raise InsufficientCredits(gate.key)
-            self._scheduled(timers)
+            self.effects.scheduled(timers)
             if rule is not None and (rule.plan is not None or rule.callback is not None):
                 task = await self._plan(task, rule)
             return task, rule
@@ -317,7 +355,7 @@ class Engine(TimedEffects):
             ended = task._replace(ending=Ending(self.now(), status, failure))
             if await self.store.swap_task(task, ended):
                 break
-        await self._emit(ended)
+        await self.effects.emit(ended)
         return ended
 
     # -- credits, fault rules, journal, deliveries -------------------------------------
@@ -370,7 +408,7 @@ class Engine(TimedEffects):
         delivery = Delivery(f"cb-{number}", task_id, url, body, now, state)
         timers = () if dropped else (Timer(now + delay, first_kind, delivery.id, 1),)
         await self.store.put_delivery(delivery, timers)
-        self._scheduled(timers)
+        self.effects.scheduled(timers)
         return delivery
 
     async def delivery(self, delivery_id: str) -> Delivery | None:
@@ -379,11 +417,13 @@ class Engine(TimedEffects):
     async def deliveries(self) -> list[Delivery]:
         return await self.store.deliveries()
 
-    async def update_delivery(self, old: Delivery, new: Delivery, *timers: Timer) -> bool:
-        """Swap in `new` (and schedule `timers`) if `old` is still what is stored."""
-        swapped = await self.store.swap_delivery(old, new, timers)
+    async def update_delivery(
+        self, old: Delivery, new: Delivery, *timers: Timer, cancel: tuple[Timer, ...] = ()
+    ) -> bool:
+        """Swap in `new` (schedule `timers`, drop the waiting `cancel`) if `old` is still stored."""
+        swapped = await self.store.swap_delivery(old, new, timers, cancel)
         if swapped:
-            self._scheduled(timers)
+            self.effects.scheduled(timers)
         return swapped
 
     async def reset(self) -> None:

@@ -116,8 +116,11 @@ class Store(Protocol):
 
     async def deliveries(self) -> list[Delivery]: ...
 
-    async def swap_delivery(self, old: Delivery, new: Delivery, timers: Sequence[Timer]) -> bool:
-        """Replace `old` by `new` and schedule `timers` if `old` is what is stored; else False."""
+    async def swap_delivery(
+        self, old: Delivery, new: Delivery, timers: Sequence[Timer], cancel: Sequence[Timer] = ()
+    ) -> bool:
+        """Replace `old` by `new`, schedule `timers` and drop the waiting timers in `cancel` (an
+        attempt's deadline, once it has its answer), if `old` is what is stored; else False."""
 
     # -- timers on fake time -----------------------------------------------------------
 

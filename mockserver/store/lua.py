@@ -153,13 +153,16 @@ return redis.call('HGET', ARGV[1] .. 'tasks', id)
 """
 
 # ARGV[2]: the hash ('tasks' or 'deliveries'), ARGV[3]: id, ARGV[4]: what must be stored,
-# ARGV[5]: its replacement; then (when, timer) pairs to schedule with it.
+# ARGV[5]: its replacement; then, optionally, how many waiting timers to drop, those timers, and
+# (when, timer) pairs to schedule with it.
 SWAP = """
 local P = ARGV[1]
 local hash = P .. ARGV[2]
 if redis.call('HGET', hash, ARGV[3]) ~= ARGV[4] then return 0 end
 redis.call('HSET', hash, ARGV[3], ARGV[5])
-for i = 6, #ARGV, 2 do redis.call('ZADD', P .. 'timers', ARGV[i], ARGV[i + 1]) end
+local dropped = tonumber(ARGV[6] or '0')
+for i = 7, 6 + dropped do redis.call('ZREM', P .. 'timers', ARGV[i]) end
+for i = 7 + dropped, #ARGV, 2 do redis.call('ZADD', P .. 'timers', ARGV[i], ARGV[i + 1]) end
 return 1
 """
 

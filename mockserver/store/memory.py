@@ -69,6 +69,9 @@ class MemoryStore:
         self._journal_seq = 0
         self._deliveries: dict[str, Delivery] = {}
         self._timers: list[tuple[float, int, Timer]] = []
+        # Timers dropped while waiting: left in the heap (removing one is a linear search) and
+        # skipped when they reach its top.
+        self._cancelled: set[Timer] = set()
         self._timer_seq = itertools.count()
         self._sequences: dict[str, int] = {}
 
@@ -257,11 +260,16 @@ class MemoryStore:
     async def deliveries(self) -> list[Delivery]:
         return list(self._deliveries.values())
 
-    async def swap_delivery(self, old: Delivery, new: Delivery, timers: Sequence[Timer]) -> bool:
+    async def swap_delivery(
+        self, old: Delivery, new: Delivery, timers: Sequence[Timer], cancel: Sequence[Timer] = ()
+    ) -> bool:
         if self._deliveries.get(old.id) != old:
             return False
         self._deliveries[old.id] = new
         self._push(timers)
+        self._cancelled.update(cancel)
+        if len(self._cancelled) > len(self._timers):  # some were claimed before their cancel came
+            self._cancelled &= {entry[2] for entry in self._timers}
         return True
 
     # -- timers ------------------------------------------------------------------------
@@ -273,13 +281,21 @@ class MemoryStore:
     async def schedule(self, timers: Sequence[Timer]) -> None:
         self._push(timers)
 
+    def _skip_cancelled(self) -> None:
+        timers, cancelled = self._timers, self._cancelled
+        while cancelled and timers and timers[0][2] in cancelled:
+            cancelled.discard(heapq.heappop(timers)[2])
+
     async def next_due(self) -> float | None:
+        self._skip_cancelled()
         return self._timers[0][0] if self._timers else None
 
     async def claim_due(self, now: float, limit: int) -> list[Timer]:
         claimed: list[Timer] = []
+        self._skip_cancelled()
         while self._timers and self._timers[0][0] <= now and len(claimed) < limit:
             claimed.append(heapq.heappop(self._timers)[2])
+            self._skip_cancelled()
         return claimed
 
     async def finish(self, timers: Sequence[Timer]) -> None:

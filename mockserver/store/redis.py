@@ -323,13 +323,17 @@ class RedisStore:
                 return found
             position = page[-1][0]
 
-    async def swap_delivery(self, old: Delivery, new: Delivery, timers: Sequence[Timer]) -> bool:
+    async def swap_delivery(
+        self, old: Delivery, new: Delivery, timers: Sequence[Timer], cancel: Sequence[Timer] = ()
+    ) -> bool:
         swapped = await self._run(
             "SWAP",
             "deliveries",
             old.id,
             codec.encode_delivery(old),
             codec.encode_delivery(new),
+            len(cancel),
+            *map(codec.encode_timer, cancel),
             *_timer_args(timers),
         )
         return bool(swapped)

@@ -11,7 +11,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -24,7 +24,10 @@ from starlette.routing import Route
 
 from mockserver.callbacks.guard import CallbackGuard, CallbackRefused, ip_literal, is_public
 from mockserver.cli import banner
+from mockserver.engine.deliveries import Delivery
+from mockserver.engine.timers import Timer
 from mockserver.spec import read_document
+from mockserver.store.memory import MemoryStore
 from tests.helpers import (
     AUTH,
     EVOLINK_CREATE,
@@ -337,6 +340,42 @@ async def test_many_callbacks_in_flight_at_once_are_all_delivered() -> None:
         states = [d["state"] for d in await deliveries(http)]
     assert states == ["delivered"] * 100 and len(receiver.requests) == 100
     assert elapsed < 1.5  # concurrent, not 100 x 20 ms in a row
+
+
+class SlowToRecordStore(MemoryStore):
+    """Takes `seconds` of real time to record an attempt as sent (a busy shared store)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def swap_delivery(
+        self, old: Delivery, new: Delivery, timers: Sequence[Timer], cancel: Sequence[Timer] = ()
+    ) -> bool:
+        if len(new.attempts) > len(old.attempts):
+            await asyncio.sleep(self.seconds)
+        return await super().swap_delivery(old, new, timers, cancel)
+
+
+async def test_on_a_real_clock_the_timeout_counts_from_the_request_not_from_the_fake_recording_it() -> None:
+    class AnswersIn(Receiver):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            self.requests.append(request)
+            await asyncio.sleep(0.6)  # 0.6 s of the 1 s it has (10 fake seconds at 10x)
+            return httpx.Response(200, request=request)
+
+    receiver = AnswersIn(200)
+    # The attempt is recorded 0.5 s before its request sets off: 1.1 s after the recorded time.
+    app = app_with(
+        receiver, clock="real", speed=10, queue_seconds=0, run_seconds=1, store=SlowToRecordStore(0.5)
+    )
+    async with client(app) as http:
+        await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body(callback_url=HOOK))
+        deadline = time.monotonic() + 10
+        while (listed := await deliveries(http)) == [] or listed[0]["state"] == "pending":
+            assert time.monotonic() < deadline, listed
+            await asyncio.sleep(0.05)
+    assert [a["outcome"] for a in listed[0]["attempts"]] == ["success"] and len(receiver.requests) == 1
 
 
 async def test_a_hanging_callback_does_not_block_request_handling() -> None:

@@ -131,8 +131,15 @@ class CopyingStore:
     async def deliveries(self) -> list[Delivery]:
         return [_delivery(d) for d in await self._inner.deliveries()]  # type: ignore[misc]
 
-    async def swap_delivery(self, old: Delivery, new: Delivery, timers: Sequence[Timer]) -> bool:
-        return await self._inner.swap_delivery(_delivery(old), _delivery(new), _timers(timers))  # type: ignore[arg-type]
+    async def swap_delivery(
+        self, old: Delivery, new: Delivery, timers: Sequence[Timer], cancel: Sequence[Timer] = ()
+    ) -> bool:
+        return await self._inner.swap_delivery(
+            _delivery(old),  # type: ignore[arg-type]
+            _delivery(new),  # type: ignore[arg-type]
+            _timers(timers),
+            _timers(cancel),
+        )
 
     async def schedule(self, timers: Sequence[Timer]) -> None:
         await self._inner.schedule(_timers(timers))
