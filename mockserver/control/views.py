@@ -5,6 +5,7 @@ Control layer.
 
 from __future__ import annotations
 
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -71,7 +72,7 @@ def task_view(fake: Fake, task: Task, base_url: str) -> dict[str, Any]:
         "estimated_time": snapshot.remaining,
         "created_at": task.created_at,
         "started_at": task.started_at,
-        "ends_at": task.ends_at,
+        "ends_at": task.ends_at if math.isfinite(task.ends_at) else None,  # a stalled task never ends
         "duration": task.duration,
         "aspect_ratio": task.aspect_ratio,
         "credits": task.credits,

@@ -65,6 +65,8 @@ async def test_a_stalled_task_stops_where_it_stood_until_the_control_plane_ends_
         stalled = await poll(http, task_id)
         await advance(http, 10_000)  # far past its natural end (79 s)
         later = await poll(http, task_id)
+        shown = (await http.get(f"/__mock/tasks/{task_id}")).json()
+        assert shown["ends_at"] is None and shown["status"] == "running"
         assert receiver.bodies == []  # a task that never ends never calls back
         completed = await http.post(f"/__mock/tasks/{task_id}/complete")
         await advance(http, 1)
