@@ -7,7 +7,7 @@ App layer: the only module that knows every part.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mockserver.callbacks.delivery import CallbackSender
@@ -17,6 +17,7 @@ from mockserver.control import handlers as control_handlers
 from mockserver.control.access import ControlAccess
 from mockserver.control.views import ControlDialect
 from mockserver.engine import Engine, Task, Timing, starting_state
+from mockserver.engine.replay import Book
 from mockserver.fake import Fake
 from mockserver.logs import RequestLog
 from mockserver.providers import PROVIDERS, Provider
@@ -25,6 +26,7 @@ from mockserver.settings import Settings
 from mockserver.spec import Operation, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
+from mockserver.upstream import recordings
 from mockserver.web.api import Api, Handler
 from mockserver.web.asgi import MockApp
 from mockserver.web.conformance import Conformance
@@ -53,6 +55,16 @@ def build_store(settings: Settings) -> Store:
     return RedisStore(
         settings.store, journal_limit=settings.journal_limit, node_timeout=settings.node_timeout
     )
+
+
+def replay_book(settings: Settings, providers: Mapping[str, Provider]) -> Book | None:
+    """The recordings `settings.replay` names, ready to replay (None: none named)."""
+    if not settings.replay:
+        return None
+    book = Book(providers, strict=settings.replay_strict)
+    for path in settings.replay:
+        book.load(recordings.read(path))
+    return book
 
 
 def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Handler]:
@@ -125,6 +137,7 @@ def create_app(
         specs,
         known_hosts=known_hosts(settings),
         request_log=RequestLog(settings.log_format) if settings.log_requests else None,
+        replay=replay_book(settings, registry),
     )
 
     apis = [

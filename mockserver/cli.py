@@ -25,6 +25,7 @@ from mockserver import logs, server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
 from mockserver.settings import DOC, ENV_PREFIX, SHOWN, Settings, parse_credits
+from mockserver.upstream import recordings
 from mockserver.web.asgi import MockApp
 from mockserver.web.hosts import is_loopback
 
@@ -56,6 +57,8 @@ FLAG_FIELDS = frozenset(
         "workers",
         "log_requests",
         "log_format",
+        "replay",
+        "replay_strict",
     }
 )
 SETTINGS = {f.name: f for f in dataclasses.fields(Settings)}
@@ -136,6 +139,12 @@ def banner(settings: Settings, seed: int) -> str:
         )
     if settings.shared:
         lines.append(f"  store {_without_password(settings.store)}; {settings.workers} worker(s)")
+    if settings.replay:
+        lines.append(
+            "  replaying          "
+            + ", ".join(settings.replay)
+            + ("  (strict: a create no recording holds is refused)" if settings.replay_strict else "")
+        )
     if settings.allow_callback_hosts:
         lines.append(
             "  CALLBACKS to local receivers are ON for: "
@@ -319,6 +328,15 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     envvar=_env("log_format"),
     help=_about("log_format"),
 )
+@flag(
+    "--replay",
+    "replay",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    envvar=_env("replay"),
+    help=_about("replay"),
+)
+@flag("--replay-strict", is_flag=True, envvar=_env("replay_strict"), help=_about("replay_strict"))
 def main(
     host: str,
     port: int,
@@ -338,6 +356,8 @@ def main(
     workers: int,
     log_level: str,
     log_format: str,
+    replay: tuple[str, ...],
+    replay_strict: bool,
 ) -> None:
     """Run the fake of both video APIs on HOST:PORT."""
     options: dict[str, Any] = {
@@ -357,6 +377,8 @@ def main(
         "log_format": log_format,
         "store": store,
         "workers": workers,
+        "replay": _split(replay),
+        "replay_strict": replay_strict,
     }
     if keys:
         options["keys"] = _split(keys)
@@ -368,6 +390,11 @@ def main(
         raise click.ClickException(str(error)) from None
     if workers > 1 and not settings.shared:
         raise click.ClickException(NEEDS_SHARED_STORE.format(workers))
+    for path in settings.replay:  # read once here: a bad file is one line, before anything starts
+        try:
+            recordings.read(path)
+        except recordings.UnreadableRecording as error:
+            raise click.ClickException(f"cannot replay {error}") from None
     # Decided once here, so the banner and the app (and every worker) agree on it.
     settings = dataclasses.replace(settings, control_token=control_token_of(settings))
     logs.configure(log_level.upper(), settings.log_format)

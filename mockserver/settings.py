@@ -174,8 +174,20 @@ class Settings:
         "Real seconds without a heartbeat after which a process sharing a Redis store counts as gone "
         "(the timed effects it had claimed are run by another).",
     )
+    replay: tuple[str, ...] = _setting(
+        (),
+        "Recordings (HAR files) to replay: a create that matches a recorded create gets its recorded "
+        "lifecycle, a request that was answered with an error gets that answer (comma-separated, or "
+        "the flag repeated).",
+        shown="none",
+    )
+    replay_strict: bool = _setting(
+        False, "With recordings to replay: a create that matches none is refused (400), naming the closest."
+    )
 
     def __post_init__(self) -> None:
+        if isinstance(self.replay, str):  # one path, as a pytest marker gives it
+            object.__setattr__(self, "replay", (self.replay,))
         if self.clock not in ("real", "manual"):
             raise ValueError("clock must be 'real' or 'manual'")
         if self.speed <= 0:
@@ -240,9 +252,9 @@ class Settings:
         return found
 
 
-_TUPLES = {"keys", "allow_callback_hosts", "allow_hosts"}
+_TUPLES = {"keys", "allow_callback_hosts", "allow_hosts", "replay"}
 _FLOAT_TUPLES = {"callback_retry_delays"}
-_BOOLS = {"accept_any_key", "log_requests", "check_responses"}
+_BOOLS = {"accept_any_key", "log_requests", "check_responses", "replay_strict"}
 _INTS = {
     "port",
     "rate_limit",

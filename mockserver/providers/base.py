@@ -14,13 +14,15 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from mockserver.engine import Engine, Snapshot, Task, TaskStatus
+from mockserver.engine import Engine, Failure, Snapshot, Task, TaskStatus
+from mockserver.engine.tasks import Observation
 from mockserver.settings import Settings
 from mockserver.spec import Operation, Spec, load_spec_file
 from mockserver.web.api import TrailingSlash
 from mockserver.web.errors import Dialect
 
 RenderCallback = Callable[[Task, Snapshot, str], dict[str, Any]]  # (task, snapshot, base URL)
+ObserveBody = Callable[[Any, float], tuple[Observation, Failure | None] | None]  # (body, offset)
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +49,8 @@ class Provider:
     status_pointer: str = "/status"  # JSON pointer to the status word in a task body
     progress_pointer: str | None = None  # JSON pointer to a 0-100 progress, where it reports one
     render_callback: RenderCallback | None = None  # its callback body, if it calls back
+    # What a task body says, as a recording's observation at an offset from the create (replay).
+    observed: ObserveBody | None = None
     # JSON pointers removed from the spec when callbacks to local receivers are allowed.
     relaxed_for_local_callbacks: tuple[str, ...] = field(default=())
     # JSON pointers these settings remove from the spec (responses one error style lacks).

@@ -25,6 +25,7 @@ from mockserver.engine import (
     TaskNotFound,
 )
 from mockserver.spec import FieldError, Operation
+from mockserver.web.responses import json_response
 
 logger = logging.getLogger("mockserver.errors")
 Scope = MutableMapping[str, Any]
@@ -40,6 +41,7 @@ class ApiError(Exception):
     retry_after: int | None = None
     message: str | None = None  # the whole message, where a dialect words it itself
     problem: str | None = None  # why a mock trigger was refused: sent as X-Mock-Problem
+    body: Any = None  # the whole body, as a recording has it (replay): sent as it is
 
 
 class Dialect(Protocol):
@@ -90,4 +92,6 @@ def error_response(
     elif not isinstance(error, ApiError):
         logger.error("unexpected error on %s %s", scope.get("method"), scope.get("path"), exc_info=error)
         error = ApiError(500)
+    if error.body is not None:  # a recorded answer, sent again as it was
+        return json_response(error.body, error.status)
     return dialect.render(scope, op, error)

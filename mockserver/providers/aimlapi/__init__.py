@@ -18,6 +18,7 @@ PROVIDER = Provider(
     default_failure="GenerationError",
     cancel_failure="request_cancelled",
     accepts_failure=wire.accepts_failure,
+    observed=wire.observed,
     base_urls={"aimlapi": "https://api.aimlapi.com"},
     # NestJS on Express: routes match in any case, and a trailing slash is the same route.
     case_sensitive=False,

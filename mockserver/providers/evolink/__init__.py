@@ -19,6 +19,7 @@ PROVIDER = Provider(
     default_failure="service_error",
     cancel_failure="request_cancelled",
     accepts_failure=wire.accepts_failure,
+    observed=wire.observed,
     mounts=("", wire.MIRROR_PREFIX),
     base_urls={"evolink": "https://api.evolink.ai", "evolink-mirror": "https://ai.odkkk.com/apiv1"},
     render_callback=wire.render_task,
