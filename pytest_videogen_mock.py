@@ -86,7 +86,7 @@ def video_mock(request: pytest.FixtureRequest) -> Iterator[VideoMock]:
     """The fake in-process, with both providers' real hosts routed to it."""
     helpers = _helpers("video_mock")
     options, faults = _options(request)
-    with helpers.VideoMock(helpers.plugin_settings(options)) as mock:
+    with helpers.in_process(options) as mock:
         for fault in faults:
             mock.add_fault(**fault)
         yield mock
