@@ -29,8 +29,8 @@ from mockserver.callbacks.guard import local_name
 IN_PROCESS_ADDRESS = "192.0.0.9"
 LOOPBACK = "127.0.0.1"
 NOT_SENT = (
-    "not sent: video_mock sends callbacks only to apps named in "
-    "@pytest.mark.video_mock(callbacks={{BASE_URL: app}}) and to loopback receivers, not to {host} "
+    "not sent by video_mock: {host} is neither an app named in "
+    "@pytest.mark.video_mock(callbacks={{BASE_URL: app}}) nor a loopback receiver "
     "(real delivery: @pytest.mark.video_mock(real_callbacks=True))"
 )
 logger = logging.getLogger("contracts.callbacks")

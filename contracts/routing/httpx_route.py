@@ -30,10 +30,12 @@ def read_timeout(request: httpx.Request) -> float | None:
     return timeout if isinstance(timeout, (int, float)) else None
 
 
-def response_of(answer: Answer, request: httpx.Request) -> httpx.Response:
-    """The answer, or what httpx raises when a server drops the connection so."""
+def response_of(answer: Answer, request: httpx.Request, *, asynchronous: bool = False) -> httpx.Response:
+    """The answer, or what httpx raises when a server drops the connection so (a reset reads as
+    the socket's error in sync httpx, as anyio's wordless BrokenResourceError in async)."""
     if answer.drop == RESET:
-        raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+        reset = "" if asynchronous else "[Errno 104] Connection reset by peer"
+        raise httpx.ReadError(reset, request=request)
     if answer.drop == TRUNCATE:
         expected = dict(answer.headers).get(b"content-length", b"?").decode()
         raise httpx.RemoteProtocolError(
@@ -66,7 +68,7 @@ class InProcessTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             )
         except TimeoutError:
             raise httpx.ReadTimeout("timed out", request=request) from None
-        return response_of(answer, request)
+        return response_of(answer, request, asynchronous=True)
 
 
 @contextlib.contextmanager
