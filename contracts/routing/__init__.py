@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from contracts.routing.guard import UnroutedProviderCall, guard
 from contracts.routing.hosts import Hosts
 from contracts.routing.inprocess import InProcess
+from contracts.routing.subprocesses import guarded_children
 
 __all__ = ["ROUTES", "Hosts", "InProcess", "Route", "UnroutedProviderCall", "installed", "routed"]
 
@@ -54,4 +55,5 @@ def routed(hosts: Hosts, fake: InProcess, *, guarded: bool = True) -> Iterator[N
             stack.enter_context(importlib.import_module(found.module).route(hosts, fake))
         if guarded:
             stack.enter_context(guard(hosts))
+            stack.enter_context(guarded_children(hosts))
         yield

@@ -1,12 +1,19 @@
 """The guard: under `video_mock`, a way out to a provider host that no route takes fails at
 once, naming the host, the library and what to do, with no lookup and no connection; other
-hosts are untouched; `guard=False` turns it off."""
+hosts are untouched; `guard=False` turns it off. Subprocesses are caught through the proxy
+variables they inherit."""
 
 from __future__ import annotations
 
 import asyncio
 import http.client
+import http.server
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import threading
 
 import pytest
 
@@ -88,3 +95,74 @@ def test_the_guard_ends_with_the_fixture(lookups: Lookups) -> None:
         pass
     with pytest.raises(OSError, match=r"refuses to look up api\.evolink\.ai"):
         http_client_request()
+
+
+CHILD = """
+import socket, sys
+looked_up = []
+lookup = socket.getaddrinfo
+def spy(host, *args, **kwargs):
+    looked_up.append(host)
+    if host not in ("127.0.0.1", "127.0.0.2", "localhost"):
+        raise socket.gaierror(socket.EAI_NONAME, "the child refuses to look up " + str(host))
+    return lookup(host, *args, **kwargs)
+socket.getaddrinfo = spy
+import requests
+try:
+    print(requests.get(sys.argv[1], timeout=10).text)
+except Exception as error:
+    print(type(error).__name__, error)
+print("lookups:", looked_up)
+"""
+
+
+def child(url: str, **env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, **env} if env else None,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_a_subprocess_reaching_a_provider_host_fails_fast_with_no_lookup(video_mock: VideoMock) -> None:
+    out = child(f"https://{PROVIDER}/v1/tasks/x")
+    assert f"403 video_mock: {PROVIDER} is a provider's host" in out and "video_mock_server" in out
+    assert "lookups: ['127.0.0.1']" in out  # the proxy's address only
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl: apt-get install curl")
+def test_curl_in_a_subprocess_is_refused_too(video_mock: VideoMock) -> None:
+    done = subprocess.run(
+        ["curl", "-sS", f"https://{PROVIDER}/"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "CONNECT tunnel failed, response 403" in done.stderr
+
+
+def test_a_subprocess_reaches_other_hosts_through_the_guard(video_mock: VideoMock) -> None:
+    class Hello(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("content-length", "5")
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    # 127.0.0.2: another host to the child (only 127.0.0.1, ::1 and localhost bypass the proxy)
+    with http.server.HTTPServer(("127.0.0.2", 0), Hello) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        out = child(f"http://127.0.0.2:{server.server_address[1]}/")
+        server.shutdown()
+    assert out.startswith("hello") and "lookups: ['127.0.0.1']" in out  # forwarded by the proxy
+
+
+def test_a_subprocess_with_its_own_proxy_is_left_alone(video_mock: VideoMock) -> None:
+    out = child(f"https://{PROVIDER}/", HTTPS_PROXY="http://127.0.0.1:9")  # the discard port: refused
+    assert "video_mock" not in out and "ProxyError" in out
