@@ -211,7 +211,10 @@ class VideoMock(MockControl):
         return fake
 
     def now(self) -> float:
-        """Fake time now (read from the engine: no request)."""
+        """Fake time now, read from the engine (no request); from the shared store's clock,
+        on the fake's loop, when other processes may move it."""
+        if not self.state.settings.shared:
+            return self.state.engine.now()
         return self.in_process.call(self._now)
 
     def advance(self, seconds: float) -> float:

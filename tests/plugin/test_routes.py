@@ -66,7 +66,7 @@ def test_each_library_meets_a_connection_fault_as_on_a_real_socket(
     assert (entry["fault"], entry["status"]) == (fault, on_the_server["status"])
 
 
-@pytest.mark.parametrize("library", ["requests", "httpx", "aiohttp"])
+@pytest.mark.parametrize("library", APPS)
 def test_a_delay_past_the_clients_read_timeout_times_out_as_on_a_real_socket(
     library: str, video_mock: VideoMock, video_mock_server: VideoMockServer
 ) -> None:
