@@ -7,13 +7,16 @@ Method and results: bench/README.md ("Tests in-process").
     python bench/inprocess.py                   # 300 tests a side, 3 rounds: about a minute
     python bench/inprocess.py --tests 100 --rounds 1
     python bench/inprocess.py --profile         # also cProfile one fake-side run (top 25)
+    python bench/inprocess.py --callgrind       # instructions per test (valgrind): about 10 minutes
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -28,6 +31,8 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 10  # the first tests of a run pay the imports: left out of the steady figure
 GOAL = 1.2  # issue 22: the fake's test at most 1.2x the stub's
+CALLGRIND_N1, CALLGRIND_N2 = 10, 50
+VALGRIND = ("valgrind", "--tool=callgrind", "--collect-atstart=yes", "--dump-instr=no", "--trace-children=no")
 
 CONFTEST = """
 import json, os, time
@@ -53,11 +58,12 @@ def pytest_sessionfinish(session):
 # Each test, as a user writes it: the reference client at its default base URL, the fake's clock
 # as its sleep. The stub side answers the recorded bodies in order, and sleeps for nothing.
 FAKE_TESTS = """
+import os
 import pytest
 from client import EvolinkClient
 
 
-@pytest.mark.parametrize("n", range({tests}))
+@pytest.mark.parametrize("n", range(int(os.environ.get("BENCH_TESTS", {tests}))))
 def test_generate(video_mock, n):
     with EvolinkClient("k", sleep=video_mock.advance, monotonic=video_mock.now) as videos:
         task = videos.generate("A cat", "https://example.com/c.jpg")
@@ -66,6 +72,7 @@ def test_generate(video_mock, n):
 
 STUB_TESTS = """
 import json
+import os
 import httpx
 import pytest
 import respx
@@ -85,7 +92,7 @@ def stub():
         yield router
 
 
-@pytest.mark.parametrize("n", range({tests}))
+@pytest.mark.parametrize("n", range(int(os.environ.get("BENCH_TESTS", {tests}))))
 def test_generate(stub, n):
     with EvolinkClient("k", sleep=lambda seconds: None) as videos:
         task = videos.generate("A cat", "https://example.com/c.jpg")
@@ -148,6 +155,43 @@ def run_side(where: Path, side: str, profile: Path | None = None) -> dict[str, f
     }
 
 
+def instructions(where: Path, side: str, tests: int) -> int:
+    """Instructions of one pytest run of `tests` tests of a side under callgrind (every thread)."""
+    out = where / f"callgrind.{side}.{tests}.out"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MOCKSERVER_", "PYTEST_"))}
+    env.update(
+        BENCH_TIMES=str(where / f"times-{side}-{tests}.json"), BENCH_TESTS=str(tests), PYTHONHASHSEED="0"
+    )
+    command = [*VALGRIND, f"--callgrind-out-file={out}", sys.executable, "-m", "pytest", "-q"]
+    command += ["-p", "no:cacheprovider", "-p", "no:xdist", f"test_{side}.py"]
+    done = subprocess.run(
+        command, cwd=where, env=env, capture_output=True, text=True, timeout=3600, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(
+            f"the {side} run under callgrind failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+    found = re.search(r"^totals:\s+(\d+)", out.read_text(errors="replace"), re.MULTILINE)
+    assert found is not None, f"no totals in {out}"
+    return int(found.group(1))
+
+
+def callgrind(where: Path, n1: int, n2: int) -> dict[str, Any]:
+    """Instructions per test of each side: (I(n2) - I(n1)) / (n2 - n1), so that pytest's
+    start-up, the imports and the first test's warm-up cancel; the four runs two at a time."""
+    jobs = [(side, n) for side in ("stub", "fake") for n in (n1, n2)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        counts = dict(zip(jobs, pool.map(lambda job: instructions(where, *job), jobs), strict=True))
+    per_test = {side: (counts[side, n2] - counts[side, n1]) / (n2 - n1) for side in ("stub", "fake")}
+    return {
+        "n1": n1,
+        "n2": n2,
+        "fake_per_test": round(per_test["fake"]),
+        "stub_per_test": round(per_test["stub"]),
+        "ratio": round(per_test["fake"] / per_test["stub"], 3),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -155,7 +199,15 @@ def main() -> None:
     parser.add_argument("--tests", type=int, default=300, help="tests per run (default 300)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each side, alternating (default 3)")
     parser.add_argument("--profile", action="store_true", help="cProfile one more fake-side run")
+    parser.add_argument(
+        "--callgrind", action="store_true", help="instructions per test instead (valgrind; N1=10, N2=50)"
+    )
     args = parser.parse_args()
+    if args.callgrind:
+        with tempfile.TemporaryDirectory(prefix="bench-inprocess-") as tmp:
+            write_project(Path(tmp), args.tests)
+            print(json.dumps(callgrind(Path(tmp), CALLGRIND_N1, CALLGRIND_N2), indent=2))
+        return
     rounds: list[dict[str, dict[str, float]]] = []
     with tempfile.TemporaryDirectory(prefix="bench-inprocess-") as tmp:
         where = Path(tmp)

@@ -20,11 +20,14 @@ from contracts.routing.callbacks import Receivers
 from contracts.routing.httpx_route import InProcessTransport
 from contracts.server import serve
 from mockserver import Fake, Settings, create_app
+from mockserver.control import CONTROL
 from mockserver.providers import PROVIDERS
+from mockserver.spec import problems
 
 # The real services' hosts, which code under test uses; all of them reach the fake.
 PROVIDER_HOSTS = tuple(dict.fromkeys(host for p in PROVIDERS.values() for host in p.hosts))
 CONTROL_URL = "http://video-mock.internal"
+ADVANCE = "advanceClock"  # the control plane's operation `advance` calls directly
 
 
 def _shown(entry: dict[str, Any]) -> str:
@@ -202,6 +205,9 @@ class VideoMock(MockControl):
         )
         self.hosts, self.guarded = hosts, guard
         self.in_process = InProcess(self.app)
+        validator = self.state.specs[CONTROL].operations[ADVANCE].body_validator
+        assert validator is not None  # the operation has a body
+        self._advance_body = validator
         super().__init__(httpx.Client(transport=InProcessTransport(self.in_process), base_url=CONTROL_URL))
         self._routes = contextlib.ExitStack()
 
@@ -220,8 +226,9 @@ class VideoMock(MockControl):
     def advance(self, seconds: float) -> float:
         """Move fake time forward (running due effects, callbacks included); the new time.
         Called on the fake directly, as `POST /__mock/clock/advance` would."""
-        if not isinstance(seconds, (int, float)) or seconds < 0:
-            raise AssertionError(f"control plane advance: seconds must be a number >= 0, not {seconds!r}")
+        found = problems(self._advance_body, {"seconds": seconds})  # openapi/control.yaml's rule
+        if found:
+            raise AssertionError(f"control plane advance: {'; '.join(map(str, found))}")
         return self.in_process.call(self._advance, float(seconds))
 
     async def _now(self) -> float:
