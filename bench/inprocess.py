@@ -31,7 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 10  # the first tests of a run pay the imports: left out of the steady figure
 GOAL = 1.2  # issue 22: the fake's test at most 1.2x the stub's
-CALLGRIND_N1, CALLGRIND_N2 = 10, 50
+CALLGRIND_N1, CALLGRIND_N2 = 5, 25
 VALGRIND = ("valgrind", "--tool=callgrind", "--collect-atstart=yes", "--dump-instr=no", "--trace-children=no")
 
 CONFTEST = """
@@ -200,7 +200,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="runs of each side, alternating (default 3)")
     parser.add_argument("--profile", action="store_true", help="cProfile one more fake-side run")
     parser.add_argument(
-        "--callgrind", action="store_true", help="instructions per test instead (valgrind; N1=10, N2=50)"
+        "--callgrind", action="store_true", help="instructions per test instead (valgrind; N1=5, N2=25)"
     )
     args = parser.parse_args()
     if args.callgrind:
