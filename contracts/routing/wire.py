@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http
+import logging
 import socket
 import weakref
 from collections.abc import Callable
@@ -26,7 +27,8 @@ import h11
 from contracts.routing.exchange import Answer, Request, exchange
 from mockserver.engine.faults import LOST, RESET
 
-Target = tuple[str, str, int]  # scheme, host, port the client meant to reach
+Target = tuple[str, str, int]
+logger = logging.getLogger("contracts.routing")  # scheme, host, port the client meant to reach
 
 
 def reason(status: int) -> bytes:
@@ -47,6 +49,7 @@ class WireServer(asyncio.Protocol):
         self.h11 = h11.Connection(h11.SERVER)
         self.transport: asyncio.Transport | None = None
         self.busy = False
+        self.answering: asyncio.Task[None] | None = None  # held: the loop keeps tasks weakly
         self.request: h11.Request | None = None
         self.body: list[bytes] = []
 
@@ -62,9 +65,10 @@ class WireServer(asyncio.Protocol):
         self._next()
 
     def eof_received(self) -> bool:
+        """The client is done sending: a request still being answered is answered, then closed."""
         self.h11.receive_data(b"")
         self._next()
-        return False
+        return True
 
     def close(self) -> None:
         if self.transport is not None and not self.transport.is_closing():
@@ -86,7 +90,7 @@ class WireServer(asyncio.Protocol):
                 self.body.append(bytes(event.data))
             elif isinstance(event, h11.EndOfMessage):
                 self.busy = True
-                asyncio.get_running_loop().create_task(self._answer())
+                self.answering = asyncio.get_running_loop().create_task(self._answer())
                 return
             elif isinstance(event, h11.ConnectionClosed):
                 self.transport.close()
@@ -102,7 +106,11 @@ class WireServer(asyncio.Protocol):
         request = Request(
             head.method.decode(), scheme, host, port, target, list(head.headers), b"".join(self.body)
         )
-        answer = await exchange(self.app, request)
+        try:
+            answer = await exchange(self.app, request)
+        except Exception:  # as a server does when its app fails: a 500, the error logged
+            logger.exception("the fake failed to answer %s %s", request.method, target.decode("latin-1"))
+            answer = Answer(500, [(b"content-length", b"0")])
         if self.transport.is_closing():  # the client went away meanwhile
             return
         self._send(answer)
