@@ -4,12 +4,14 @@ that ends stops its fake."""
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import httpx
 import pytest
 
 from contracts.mock import VideoMock, video_mock
+from contracts.routing import installed
 from tests.plugin.apps import HttpxApp
 from tests.plugin.conftest import Lookups
 
@@ -49,3 +51,11 @@ def test_requests_after_the_fixture_are_not_routed(lookups: Lookups) -> None:
     with pytest.raises(httpx.ConnectError, match="refuses to look up"):  # httpx's own transport again
         httpx.get("https://api.evolink.ai/v1/tasks/x")
     assert lookups.hosts == ["api.evolink.ai"]  # looked up by the real transport (this test's spy refused)
+
+
+def test_a_library_that_is_not_installed_is_not_routed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # as if not installed: importing it fails
+    assert [route.library for route in installed()] == ["httpx", "urllib3", "urllib.request"]
+    with video_mock() as mock:
+        HttpxApp().create("A cat", "https://example.com/c.jpg")
+        assert len(mock.tasks()) == 1
