@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from contracts.mock import VideoMock, VideoMockServer
-from tests.plugin.apps import APPS, ASYNC_APPS, EVOLINK, KEY, AsyncHttpxApp, RequestsApp, call
+from tests.plugin.apps import APPS, ASYNC_APPS, EVOLINK, KEY, AsyncHttpxApp, RequestsApp, Urllib3App, call
 
 IMAGE = "https://example.com/cat.jpg"
 FAULTS = ("reset", "lost", "truncate")
@@ -103,3 +103,14 @@ def test_the_reference_clients_async_route_works_from_any_loop(video_mock: Video
     for _ in range(2):  # two loops in turn (asyncio.run each), the fake on its own
         assert call(app.create, "A cat", IMAGE)["status"] == "pending"
     assert len(video_mock.tasks()) == 2
+
+
+def test_urllib3_retries_a_get_that_meets_a_reset_as_against_a_server(video_mock: VideoMock) -> None:
+    app = Urllib3App()
+    task = app.create("A cat", IMAGE)
+    video_mock.add_fault("getTaskDetail", fault="reset")
+    assert app.task(task["id"])["status"] == "pending"  # urllib3's own retry, on a new connection
+    assert [(e["operation"], e["fault"]) for e in video_mock.requests(operation="getTaskDetail")] == [
+        ("getTaskDetail", "reset"),
+        ("getTaskDetail", None),
+    ]
