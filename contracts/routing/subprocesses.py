@@ -98,13 +98,24 @@ async def _pass_on(
         return
     if tunnel:
         writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-    else:  # the request line in origin form; the rest as sent
-        line, rest = head.split(b"\r\n", 1)
-        method, target, version = line.split(b" ", 2)
-        path = urlsplit(target.decode("latin-1"))
-        origin = (path.path or "/") + (f"?{path.query}" if path.query else "")
-        upstream_writer.write(b" ".join((method, origin.encode("latin-1"), version)) + b"\r\n" + rest)
+    else:
+        upstream_writer.write(_origin_form(head))
     await asyncio.gather(_copy(reader, upstream_writer), _copy(upstream_reader, writer))
+
+
+def _origin_form(head: bytes) -> bytes:
+    """A proxied request's head as its host expects it: the request line in origin form, and one
+    request per connection (the next may name another host), the other headers as sent."""
+    line, *fields = head.removesuffix(b"\r\n\r\n").split(b"\r\n")
+    method, target, version = line.split(b" ", 2)
+    path = urlsplit(target.decode("latin-1"))
+    origin = (path.path or "/") + (f"?{path.query}" if path.query else "")
+    kept = [
+        f for f in fields if f.split(b":", 1)[0].strip().lower() not in (b"connection", b"proxy-connection")
+    ]
+    return b"\r\n".join(
+        [b" ".join((method, origin.encode("latin-1"), version)), *kept, b"Connection: close", b"", b""]
+    )
 
 
 async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:

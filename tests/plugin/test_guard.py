@@ -144,8 +144,11 @@ def test_curl_in_a_subprocess_is_refused_too(video_mock: VideoMock) -> None:
 
 
 def test_a_subprocess_reaches_other_hosts_through_the_guard(video_mock: VideoMock) -> None:
+    seen: list[tuple[str, str | None]] = []
+
     class Hello(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            seen.append((self.path, self.headers["Connection"]))
             self.send_response(200)
             self.send_header("content-length", "5")
             self.end_headers()
@@ -158,9 +161,10 @@ def test_a_subprocess_reaches_other_hosts_through_the_guard(video_mock: VideoMoc
     with http.server.HTTPServer(("127.0.0.2", 0), Hello) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
-        out = child(f"http://127.0.0.2:{server.server_address[1]}/")
+        out = child(f"http://127.0.0.2:{server.server_address[1]}/videos?page=2")
         server.shutdown()
     assert out.startswith("hello") and "lookups: ['127.0.0.1']" in out  # forwarded by the proxy
+    assert seen == [("/videos?page=2", "close")]  # in origin form, one request per connection
 
 
 def test_a_subprocess_with_its_own_proxy_is_left_alone(video_mock: VideoMock) -> None:
