@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 import sys
 import sysconfig
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -89,53 +90,35 @@ def caller(frame: FrameType | None) -> tuple[str, str | None]:
     return library or "an unknown library", None
 
 
+def _guarded(function: Callable[..., Any], check: Callable[[Any], None], where: int) -> Callable[..., Any]:
+    """`function`, checking its argument number `where` (a host, or an address) before it runs
+    (asyncio's `getaddrinfo` too: checked in the caller's frame, where it is called)."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if len(args) > where:
+            check(args[where])
+        return function(*args, **kwargs)
+
+    return guarded
+
+
 @contextlib.contextmanager
 def guard(hosts: Hosts) -> Iterator[None]:
-    getaddrinfo, by_name, by_name_ex = socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex
-    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
-    loop_getaddrinfo = asyncio.base_events.BaseEventLoop.getaddrinfo
-
     def check(host: Any) -> None:
+        if isinstance(host, tuple) and host:  # an address: (host, port, ...)
+            host = host[0]
         if host in hosts:
-            library, called_from = caller(sys._getframe(2))
-            raise UnroutedProviderCall(
-                str(host.decode() if isinstance(host, bytes) else host), library, called_from
-            )
+            library, called_from = caller(sys._getframe(2))  # the frame that called `guarded`
+            name = host.decode() if isinstance(host, bytes) else str(host)
+            raise UnroutedProviderCall(name, library, called_from)
 
-    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        check(host)
-        return getaddrinfo(host, *args, **kwargs)
-
-    def guarded_by_name(host: str) -> str:
-        check(host)
-        return by_name(host)
-
-    def guarded_by_name_ex(host: str) -> Any:
-        check(host)
-        return by_name_ex(host)
-
-    def guarded_connect(sock: socket.socket, address: Any) -> None:
-        if isinstance(address, tuple) and address:
-            check(address[0])
-        connect(sock, address)
-
-    def guarded_connect_ex(sock: socket.socket, address: Any) -> int:
-        if isinstance(address, tuple) and address:
-            check(address[0])
-        return connect_ex(sock, address)
-
-    async def guarded_loop_getaddrinfo(
-        loop: asyncio.AbstractEventLoop, host: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        check(host)  # here, in the caller's task, where its frames say who asked
-        return await loop_getaddrinfo(loop, host, *args, **kwargs)  # type: ignore[arg-type]
-
-    with (
-        mock.patch.object(socket, "getaddrinfo", guarded_getaddrinfo),
-        mock.patch.object(socket, "gethostbyname", guarded_by_name),
-        mock.patch.object(socket, "gethostbyname_ex", guarded_by_name_ex),
-        mock.patch.object(socket.socket, "connect", guarded_connect),
-        mock.patch.object(socket.socket, "connect_ex", guarded_connect_ex),
-        mock.patch.object(asyncio.base_events.BaseEventLoop, "getaddrinfo", guarded_loop_getaddrinfo),
-    ):
+    loop = asyncio.base_events.BaseEventLoop
+    targets: list[tuple[object, str, int]] = [(socket, "getaddrinfo", 0), (socket, "gethostbyname", 0)]
+    targets += [(socket, "gethostbyname_ex", 0)]
+    targets += [(socket.socket, "connect", 1), (socket.socket, "connect_ex", 1), (loop, "getaddrinfo", 1)]
+    with contextlib.ExitStack() as stack:
+        for owner, name, where in targets:
+            original = getattr(owner, name)
+            stack.enter_context(mock.patch.object(owner, name, _guarded(original, check, where)))
         yield
