@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from mockserver.engine.faults import LOST, RESET, TRUNCATE
+from mockserver.engine.faults import Cut
 from mockserver.web.faults import ConnectionDropped
 
 Headers = list[tuple[bytes, bytes]]
@@ -35,7 +35,7 @@ class Answer:
     status: int = 0
     headers: Headers = field(default_factory=list)
     body: bytes = b""
-    drop: str | None = None  # reset, lost or truncate: the connection closed, `body` is what came first
+    cut: Cut | None = None  # the connection closed as this fault kind says; `body` is what came first
 
     @property
     def started(self) -> bool:
@@ -87,7 +87,7 @@ async def exchange(app: Any, request: Request) -> Answer:
     try:
         await app(scope_of(request), receive, send)
     except ConnectionDropped as dropped:
-        answer.drop = RESET if dropped.fault.drop == RESET else TRUNCATE if dropped.partial else LOST
+        answer.cut = dropped.fault.cut
     finally:
         done.set()
     answer.body = b"".join(parts) if request.method != "HEAD" else b""

@@ -17,7 +17,6 @@ import httpx
 from contracts.routing.exchange import Answer, Request
 from contracts.routing.hosts import Hosts
 from contracts.routing.inprocess import InProcess
-from mockserver.engine.faults import RESET, TRUNCATE
 
 
 def request_of(request: httpx.Request, body: bytes) -> Request:
@@ -33,17 +32,18 @@ def read_timeout(request: httpx.Request) -> float | None:
 def response_of(answer: Answer, request: httpx.Request, *, asynchronous: bool = False) -> httpx.Response:
     """The answer, or what httpx raises when a server drops the connection so (a reset reads as
     the socket's error in sync httpx, as anyio's wordless BrokenResourceError in async)."""
-    if answer.drop == RESET:
+    cut = answer.cut
+    if cut is not None and cut.reset:
         reset = "" if asynchronous else "[Errno 104] Connection reset by peer"
         raise httpx.ReadError(reset, request=request)
-    if answer.drop == TRUNCATE:
+    if cut is not None and cut.sends_half:
         expected = dict(answer.headers).get(b"content-length", b"?").decode()
         raise httpx.RemoteProtocolError(
             "peer closed connection without sending complete message body "
             f"(received {len(answer.body)} bytes, expected {expected})",
             request=request,
         )
-    if answer.drop is not None:
+    if cut is not None:
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
     return httpx.Response(answer.status, headers=answer.headers, content=answer.body, request=request)
 

@@ -25,7 +25,6 @@ from typing import Any
 import h11
 
 from contracts.routing.exchange import Answer, Request, exchange
-from mockserver.engine.faults import LOST, RESET
 
 Target = tuple[str, str, int]
 logger = logging.getLogger("contracts.routing")  # scheme, host, port the client meant to reach
@@ -117,12 +116,13 @@ class WireServer(asyncio.Protocol):
 
     def _send(self, answer: Answer) -> None:
         assert self.transport is not None
-        if answer.drop in (RESET, LOST):
-            self._drop(reset=answer.drop == RESET)
+        cut = answer.cut
+        if cut is not None and not cut.sends_half:  # nothing was sent: reset, or closed (lost)
+            self._drop(reset=cut.reset)
             return
         head = h11.Response(status_code=answer.status, headers=answer.headers, reason=reason(answer.status))
         out = [self.h11.send(head)]
-        if answer.drop is not None:  # truncated: the head and what came of the body, then the end
+        if cut is not None:  # cut short: the head and what came of the body, then the end
             self.transport.write(b"".join(filter(None, out)) + answer.body)
             self.transport.close()
             return
