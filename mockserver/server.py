@@ -28,6 +28,8 @@ LIMITS_ATTRIBUTE = "mock_limits"  # where the limits ride on uvicorn's Config (w
 FILE_DESCRIPTOR_MARGIN = 256  # descriptors beyond the connection cap: the listener, callbacks, files
 BACKLOG = 2048  # uvicorn's default
 HEAD, BODY = "its request head", "its body"  # what a connection closed for lateness awaited
+# uvicorn's interim answer to `Expect: 100-continue`, written when the app first reads the body
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,10 @@ def _refusal(status: int, reason: str, code: str, message: str) -> bytes:
 class HeldHeadTransport(asyncio.Transport):
     """The connection's transport, holding each response's first write (uvicorn writes the head
     on `http.response.start`) until the next write, the response's end, or a close: a small
-    answer leaves in one system call and one TCP segment instead of two. An abort drops what
-    is held (a reset sends nothing). Everything else is the connection's own transport."""
+    answer leaves in one system call and one TCP segment instead of two. The interim
+    `100 Continue` is not a response's head: it leaves at once, since the client waits for it
+    before sending the body. An abort drops what is held (a reset sends nothing). Everything
+    else is the connection's own transport."""
 
     __slots__ = ("_held", "_hold_next", "_transport")
 
@@ -77,6 +81,9 @@ class HeldHeadTransport(asyncio.Transport):
             self._held = None
             self._transport.writelines((held, data))  # one writev
         elif self._hold_next:
+            if data == CONTINUE:  # compared by length first: one cheap test per response
+                self._transport.write(data)
+                return
             self._hold_next = False
             self._held = bytes(data)
         else:
