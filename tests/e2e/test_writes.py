@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from mockserver.server import HeldHeadTransport
+from mockserver.server.wire import HeldHeadTransport
 from tests.e2e.test_slow_clients import connect, running
 from tests.helpers import EVOLINK_CREATE, evolink_body
 
