@@ -34,6 +34,7 @@ from mockserver.server.wire import BODY, CONTINUE, HEAD, GuardedHttpProtocol
 from mockserver.web.faults import ABORT
 
 REHEARSAL_STEPS = 200  # loop turns the rehearsal's app gets to answer (it needs a handful)
+REHEARSAL_TIMEOUT = 10.0  # real seconds; a rehearsal takes a few milliseconds
 # What the wire reads or writes on uvicorn's protocol, on its request cycle, and the hook of
 # uvicorn's it extends (called once an answer is written whole).
 PROTOCOL_ATTRIBUTES = ("app_state", "client", "connections", "cycle", "loop", "scope", "transport")
@@ -168,8 +169,8 @@ def rehearse(protocol_class: type[GuardedHttpProtocol]) -> str | None:
 
     thread = threading.Thread(target=run, name="mockserver-wire-check", daemon=True)
     thread.start()
-    thread.join()
-    return found[0] if found else "the check did not finish"
+    thread.join(REHEARSAL_TIMEOUT)
+    return found[0] if found else f"its rehearsal did not finish in {REHEARSAL_TIMEOUT:g} s"
 
 
 @functools.cache
