@@ -36,24 +36,28 @@ def where(url: str) -> str:
 
 
 class Reach:
-    """Whether the last command reached the store; a change is logged, once."""
+    """Whether the store answers, as the commands find it; a change is logged, once. Only a
+    command sent since the last change can change it again: one sent before an outage was
+    noticed may still get its answer, and does not mean the store is back."""
 
     def __init__(self, url: str) -> None:
         self.where = where(url)
         self.down = False
+        self.changes = 0  # times `down` has flipped; a command notes it when sent
 
-    def failed(self, error: BaseException) -> StoreUnavailable:
-        """The error for a command that could not reach the store."""
-        if not self.down:
-            self.down = True
+    def failed(self, error: BaseException, sent_at: int) -> StoreUnavailable:
+        """The error for a command (sent at change `sent_at`) that could not reach the store."""
+        if not self.down and sent_at == self.changes:
+            self.down, self.changes = True, self.changes + 1
             logger.warning(
-                "the store at %s does not answer (%s): answering 503 until it is back", self.where, error
+                "the store at %s does not answer (%s); refusing requests until it is back", self.where, error
             )
         return StoreUnavailable(self.where)
 
-    def worked(self) -> None:
-        if self.down:
-            self.down = False
+    def worked(self, sent_at: int) -> None:
+        """A command sent at change `sent_at` got its answer."""
+        if self.down and sent_at == self.changes:
+            self.down, self.changes = False, self.changes + 1
             logger.warning("the store at %s answers again", self.where)
 
 
@@ -73,12 +77,13 @@ def reaching(
 
     @functools.wraps(verb)
     async def reached(store: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        sent_at = store.reach.changes
         try:
             result = await verb(store, *args, **kwargs)
         except UNREACHABLE as error:
-            raise store.reach.failed(error) from None
+            raise store.reach.failed(error, sent_at) from None
         if store.reach.down:
-            store.reach.worked()
+            store.reach.worked(sent_at)
         return result
 
     return reached

@@ -309,14 +309,15 @@ class RedisStore:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
+                sent_at = self.reach.changes
                 try:
                     await self._run("RECORD", self._journal_limit, *batch)
                 except UNREACHABLE as error:  # the answers went out; their entries are lost
-                    self.reach.failed(error)
+                    self.reach.failed(error, sent_at)
                 except Exception:
                     logger.exception("could not write %d journal entries", len(batch))
                 else:
-                    self.reach.worked()
+                    self.reach.worked(sent_at)
         finally:
             if self._flushing is asyncio.current_task():
                 self._flushing = None

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from mockserver.engine.errors import StoreUnavailable
-from mockserver.store.reach import where
+from mockserver.store.reach import Reach, where
 from mockserver.store.redis import RedisStore
 from tests import redis_server
 from tests.helpers import (
@@ -162,3 +162,20 @@ async def test_a_store_out_of_reach_raises_the_engines_neutral_error() -> None:
         await store.load_clock()
     assert raised.value.where == store.reach.where and store.reach.down
     await store.close()
+
+
+def test_only_a_command_sent_since_the_last_change_says_the_store_went_or_came_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="mockserver.store")
+    reach = Reach("redis://127.0.0.1:6390/0")
+    sent_while_up = reach.changes
+    reach.failed(OSError("connection refused"), reach.changes)
+    reach.worked(sent_while_up)  # its answer was on its way when the store went: still down
+    assert reach.down
+    sent_while_down = reach.changes
+    reach.worked(sent_while_down)
+    reach.failed(OSError("connection reset"), sent_while_down)  # failed on its way: still up
+    assert not reach.down
+    said = [r.getMessage() for r in caplog.records if r.name == "mockserver.store"]
+    assert len(said) == 2 and "does not answer" in said[0] and said[1].endswith("answers again")
