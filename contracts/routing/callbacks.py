@@ -23,10 +23,10 @@ import httpx
 from contracts.routing.hosts import normal
 from mockserver.callbacks.guard import local_name
 
-# What the resolver answers for a host whose app runs in-process: a public address, so the
-# fake's SSRF rules pass as for a real receiver. Nothing ever connects to it: the transport
-# below answers by the `Host` the attempt carries.
-IN_PROCESS_ADDRESS = "192.0.0.9"
+# What the resolver answers for a host whose app runs in-process: a public address (example.com's,
+# IANA's own), so the fake's SSRF rules pass as for a real receiver. Nothing ever connects to it:
+# the transport below answers by the `Host` the attempt carries.
+IN_PROCESS_ADDRESS = "93.184.216.34"
 LOOPBACK = "127.0.0.1"
 NOT_SENT = (
     "not sent by video_mock: {host} is neither an app named in "

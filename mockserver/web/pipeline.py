@@ -37,7 +37,6 @@ SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
 VALID_PARAMS_KEPT = 4096  # per operation
 FAULT_HEADER = RAW_HEADERS[Trigger.FAULT]  # looked for on every request
 PLAN_HEADERS = tuple((trigger, RAW_HEADERS[trigger]) for trigger in (Trigger.FAIL, Trigger.CALLBACK))
-PROBLEM_HEADER = "X-Mock-Problem"  # why a mock trigger was refused (the provider's 400 rarely says)
 
 
 @dataclass(slots=True, eq=False)
@@ -221,13 +220,8 @@ class Endpoint:
         }
 
     def _error(self, call: Call, error: BaseException) -> Response:
-        settings = call.fake.settings
-        response = error_response(
-            call.scope, self.op, self.api.dialect, error, settings.retry_after, call.engine.clock
-        )
-        if isinstance(error, ApiError) and error.problem is not None:
-            response.headers[PROBLEM_HEADER] = error.problem.encode("ascii", "backslashreplace").decode()
-        return response
+        retry_after, clock = call.fake.settings.retry_after, call.engine.clock
+        return error_response(call.scope, self.op, self.api.dialect, error, retry_after, clock)
 
     def _blocked(self, call: Call, fault: Fault) -> Response | None:
         """The answer to a fault that stops the work: its status, or none at all (reset)."""
