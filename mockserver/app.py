@@ -7,7 +7,7 @@ App layer: the only module that knows every part.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mockserver.callbacks.delivery import CallbackSender
@@ -22,7 +22,7 @@ from mockserver.fake import Fake
 from mockserver.logs import RequestLog
 from mockserver.providers import PROVIDERS, Provider
 from mockserver.runtime import Runtime
-from mockserver.settings import Settings
+from mockserver.settings import MEMORY_STORE, REDIS_SCHEMES, Settings
 from mockserver.spec import Operation, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
@@ -44,10 +44,12 @@ SHARED_ID_BLOCK = 1000
 REDIS_MISSING = "the Redis store needs redis-py: pip install 'videogen-mock[redis]'"
 
 
-def build_store(settings: Settings) -> Store:
-    """The store `settings.store` names; redis-py is imported only for a Redis URL."""
-    if not settings.shared:
-        return MemoryStore(settings.journal_limit)
+def _memory(settings: Settings) -> Store:
+    return MemoryStore(settings.journal_limit)
+
+
+def _redis(settings: Settings) -> Store:
+    """redis-py is imported only for a Redis URL (the `[redis]` extra)."""
     try:
         from mockserver.store.redis import RedisStore
     except ImportError as error:
@@ -55,6 +57,19 @@ def build_store(settings: Settings) -> Store:
     return RedisStore(
         settings.store, journal_limit=settings.journal_limit, node_timeout=settings.node_timeout
     )
+
+
+# Each store backend, by the scheme of `settings.store` (`memory` has none).
+STORES: dict[str, Callable[[Settings], Store]] = {
+    MEMORY_STORE: _memory,
+    **{scheme.removesuffix("://"): _redis for scheme in REDIS_SCHEMES},
+}
+
+
+def build_store(settings: Settings) -> Store:
+    """The store `settings.store` names."""
+    scheme = settings.store.partition("://")[0]
+    return STORES[scheme](settings)
 
 
 def replay_book(settings: Settings, providers: Mapping[str, Provider]) -> Book | None:

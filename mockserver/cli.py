@@ -24,12 +24,12 @@ from uvicorn.supervisors import Multiprocess
 from mockserver import logs, server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
+from mockserver.providers import PROVIDERS
 from mockserver.settings import DOC, ENV_PREFIX, SHOWN, Settings, parse_credits
 from mockserver.upstream import recordings
 from mockserver.web.asgi import MockApp
 from mockserver.web.hosts import is_loopback
 
-ENV = "MOCKSERVER_"
 GC_THRESHOLDS = (20_000, 20, 20)
 WORKER_APP = "mockserver.cli:worker_app"
 NEEDS_SHARED_STORE = (
@@ -66,7 +66,7 @@ flag = functools.partial(click.option, show_envvar=True)
 
 
 def _env(name: str) -> str:
-    return ENV + name.upper()
+    return ENV_PREFIX + name.upper()
 
 
 def _about(name: str) -> str:
@@ -116,16 +116,15 @@ def banner(settings: Settings, seed: int) -> str:
     )
     lines = [
         "mockserver: offline fake of the AI/ML API and EvoLink Kling-O1 video APIs",
-        f"  aimlapi  base URL  {base}              (POST/GET /v2/video/generations)",
-        f"  evolink  base URL  {base}              (POST /v1/videos/generations, GET /v1/tasks/{{id}})",
-        f"  evolink  mirror    {base}/apiv1        (the seed document's base URL form)",
+        *_apis(settings, base),
+    ]
+    lines += [
         f"  control plane      {base}/__mock/      (index, health, reset, clock, tasks, faults, requests, "
         "callbacks)",
         f"  API keys           {keys}"
         + ("  (any non-empty key is accepted)" if settings.accept_any_key else ""),
         f"  clock {clock}; seed {seed}; credits per key {_balances(settings)}; rate limit "
-        f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}; "
-        f"evolink errors {settings.evolink_errors}",
+        f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}",
     ]
     if settings.control_token:
         lines.append(
@@ -161,6 +160,21 @@ def banner(settings: Settings, seed: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _apis(settings: Settings, base: str) -> list[str]:
+    """Each provider's base URLs and operations, and the settings only it reads (the registry's)."""
+    lines = []
+    for provider in PROVIDERS.values():
+        operations = ", ".join(f"{op.method.upper()} {op.path}" for op in provider.spec().operations.values())
+        for mount in provider.mounts:
+            where = f"{base}{mount}"
+            label = "base URL" if not mount else "also at "
+            lines.append(f"  {provider.slug:<8} {label}  {where:<32} ({operations})")
+        if provider.settings:
+            shown = ", ".join(f"{name}={_default(getattr(settings, name))}" for name in provider.settings)
+            lines.append(f"  {provider.slug:<8} settings  {shown}")
+    return lines
 
 
 def base_url(settings: Settings) -> str:

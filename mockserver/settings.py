@@ -214,13 +214,6 @@ class Settings:
         if self.log_format not in ("text", "json"):
             raise ValueError("log_format must be 'text' or 'json'")
 
-    def balance(self, provider: str) -> float | None:
-        """A key's starting balance at this provider (None: unlimited, and for a provider the
-        per-provider form does not name)."""
-        if isinstance(self.credits, Mapping):
-            return self.credits.get(provider)
-        return self.credits
-
     @property
     def shared(self) -> bool:
         """The state lives in a store other processes can share."""

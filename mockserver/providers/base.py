@@ -38,11 +38,11 @@ class Provider:
     create_operation: str
     retrieve_operation: str
     result_pointer: str  # JSON pointer to the result URL in a finished retrieve body
-    prices: Mapping[int, float]  # credits a task costs, by video duration
     default_failure: str  # business code of a failure forced with no code
     cancel_failure: str  # business code of a cancelled task
     accepts_failure: Callable[[str], bool]  # codes a task of this provider may fail with
     mounts: tuple[str, ...] = ("",)  # prefixes the spec's paths are served under
+    settings: tuple[str, ...] = ()  # the Settings fields this provider alone reads
     # The real service's base URLs by name (the pytest plugin routes their hosts to the fake;
     # a path such as a mirror's `/apiv1` is one of the mounts).
     base_urls: Mapping[str, str] = field(default_factory=dict)
