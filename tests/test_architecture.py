@@ -75,6 +75,7 @@ LAYERS = [
     ("runtime", ("mockserver.runtime",)),
     ("web", ("mockserver.web",)),
     ("providers", ("mockserver.providers",)),
+    ("upstream", ("mockserver.upstream",)),
     ("fake", ("mockserver.fake",)),
     ("control", ("mockserver.control",)),
     ("app", ("mockserver",)),
