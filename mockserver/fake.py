@@ -20,6 +20,7 @@ from mockserver.spec import Spec
 
 if TYPE_CHECKING:
     from mockserver.providers.base import Provider
+    from mockserver.upstream.upstreams import Upstreams
 
 
 @dataclass(eq=False)
@@ -34,6 +35,7 @@ class Fake:
     violations: list[str] = field(default_factory=list)  # responses outside the spec (tests)
     known_hosts: frozenset[str] = frozenset()  # names the fake is reached by (web/hosts.py)
     request_log: RequestLog | None = None  # a line per request (settings.log_requests)
+    upstream: Upstreams | None = None  # the proxied providers (settings.upstreams), if any
 
     def serving(self, operation: str | None) -> list[Provider]:
         """The providers that serve `operation` (all of them for None)."""

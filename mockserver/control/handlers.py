@@ -13,12 +13,13 @@ from starlette.responses import FileResponse, Response
 from mockserver.control import FILES, fake_of, verdicts
 from mockserver.control.index import get_health, get_index, get_root  # noqa: F401  (served from here)
 from mockserver.control.rules import rule_from, rule_view
-from mockserver.control.views import clock_view, task_view
+from mockserver.control.views import clock_view, drift_view, task_view
 from mockserver.engine import Failure, Task, TaskAlreadyFinished, TaskNotFound, TaskStatus
 from mockserver.engine.ids import fingerprint
 from mockserver.engine.journal import JournalQuery
 from mockserver.media.catalog import video_path
 from mockserver.spec import FieldError
+from mockserver.upstream.drift import Report
 from mockserver.web.errors import ApiError
 from mockserver.web.pipeline import Call
 from mockserver.web.responses import json_response
@@ -167,6 +168,20 @@ async def redeliver_callback(call: Call) -> Response:
     if delivery is None:
         raise ApiError(404, message=f"no delivery {call.params['delivery_id']!r}")
     return json_response(delivery.view(), 202)
+
+
+async def get_drift(call: Call) -> Response:
+    upstream = fake_of(call).upstream
+    if upstream is None:
+        return json_response(drift_view(None, Report(0, 0, 0)))
+    return json_response(drift_view(upstream, upstream.report()))
+
+
+async def relay_callback(call: Call) -> Response:
+    upstream = fake_of(call).upstream
+    if upstream is None:
+        raise ApiError(404, message="no provider is proxied (--upstream): there is nothing to relay")
+    return await upstream.relay.relay(call)
 
 
 async def get_spec(call: Call) -> Response:

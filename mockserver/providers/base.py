@@ -46,6 +46,7 @@ class Provider:
     base_urls: Mapping[str, str] = field(default_factory=dict)
     status_pointer: str = "/status"  # JSON pointer to the status word in a task body
     progress_pointer: str | None = None  # JSON pointer to a 0-100 progress, where it reports one
+    failure_pointer: str | None = None  # JSON pointer to a failed task's business code
     render_callback: RenderCallback | None = None  # its callback body, if it calls back
     # JSON pointers removed from the spec when callbacks to local receivers are allowed.
     relaxed_for_local_callbacks: tuple[str, ...] = field(default=())

@@ -14,6 +14,7 @@ PROVIDER = Provider(
     create_operation="createGeneration",
     retrieve_operation="getGeneration",
     result_pointer="/video/url",
+    failure_pointer="/error/name",
     prices=wire.PRICES,
     default_failure="GenerationError",
     cancel_failure="request_cancelled",

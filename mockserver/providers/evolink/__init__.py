@@ -15,6 +15,7 @@ PROVIDER = Provider(
     retrieve_operation="getTaskDetail",
     result_pointer="/results/0",
     progress_pointer="/progress",
+    failure_pointer="/error/code",
     prices=wire.PRICES,
     default_failure="service_error",
     cancel_failure="request_cancelled",
