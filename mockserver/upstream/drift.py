@@ -19,6 +19,7 @@ from mockserver.upstream.lifecycle import Profile, Sighting, Trail, judge
 from mockserver.upstream.shape import Shape
 
 DRIFT, INFO = "drift", "info"
+DETAIL_CAP = 240  # characters of an example's detail (a schema message may quote a whole body)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,8 @@ class Findings:
 
     def add(self, provider: str, operation: str, found: Iterable[tuple[str, str]], example: Example) -> None:
         for kind, detail in found:
-            seen = replace(example, detail=detail)
+            shown = detail if len(detail) <= DETAIL_CAP else detail[: DETAIL_CAP - 3] + "..."
+            seen = replace(example, detail=shown)
             group = self._groups.get((provider, operation, kind))
             if group is None:
                 self._groups[(provider, operation, kind)] = Group(provider, operation, KINDS[kind], 1, seen)
@@ -189,33 +191,31 @@ class Analysis:
 
     def _follow(self, shape: Shape, exchange: Exchange) -> None:
         """A task's sighting: a create or task query answered 2xx, or a callback."""
-        if exchange.task is None:
+        provider, task = shape.provider, exchange.task
+        created = exchange.operation == provider.create_operation
+        queried = exchange.operation == provider.retrieve_operation
+        answered = exchange.kind == REQUEST and (created or queried) and 200 <= exchange.status < 300
+        if task is None or not (answered or exchange.kind == CALLBACK):
             return
-        provider = shape.provider
-        trail = self._trails.get((shape.slug, exchange.task))
+        trail = self._trails.get((shape.slug, task))
         if trail is None:
-            trail = self._trails[(shape.slug, exchange.task)] = Trail(shape.slug, exchange.task)
+            trail = self._trails[(shape.slug, task)] = Trail(shape.slug, task)
         if exchange.kind == CALLBACK:
             trail.callbacks.append((exchange.started, exchange.request_body))
             return
-        if not 200 <= exchange.status < 300:
-            return
-        created = exchange.operation == provider.create_operation
         if created:
             trail.created = exchange.started
             trail.asked_callback = shape.callback_url(exchange.request_body) is not None
-        elif exchange.operation != provider.retrieve_operation:
-            return
         body = exchange.response_body
-        status = shape.status(body)
-        word = shape.word(body)
+        status, word = shape.status(body), shape.word(body)
+        failure = shape.failure(body) if status is TaskStatus.FAILED else None
         sighting = Sighting(
             exchange.started,
             word if isinstance(word, str) else None,
             status,
             shape.progress(body),
-            shape.failure(body) if status is TaskStatus.FAILED else None,
-            not created,
+            failure,
+            queried,
         )
         trail.see(sighting, body)
 

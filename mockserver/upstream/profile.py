@@ -57,7 +57,7 @@ class ProviderProfile:
 
     def outcomes(self) -> Counter[str]:
         return Counter(
-            (t.outcome() or TaskStatus.RUNNING).value if t.sightings else "unseen" for t in self.trails
+            outcome.value if (outcome := t.outcome()) is not None else "unfinished" for t in self.trails
         )
 
     def failures(self) -> Counter[str]:
@@ -96,16 +96,12 @@ def text(found: list[ProviderProfile], settings: Settings, callbacks: int) -> st
     ]
     for profile in found:
         outcomes = ", ".join(f"{n} {word}" for word, n in sorted(profile.outcomes().items()))
-        lines += ["", f"{profile.provider}: {len(profile.trails)} tasks ({outcomes})"]
+        count = len(profile.trails)
+        lines += ["", f"{profile.provider}: {count} task{'s' if count != 1 else ''} ({outcomes})"]
         queue, run = profile.queue, profile.run
         lines.append(f"  queue time  {queue.text()}; the fake: {fake_queue:g} s")
         lines.append(f"  run time    {run.text()}; the fake: {fake_run:g} s")
-        shown_run = run.median if run.median is not None else fake_run
-        lines.append(f"  progress over the run (of {shown_run:.1f} s): recorded median / the fake's")
-        for tenth, median, count in profile.progress(shown_run):
-            recorded = f"{median:5.1f} (n={count})" if median is not None else "    - (n=0)"
-            fake = int((tenth + 0.5) / BUCKETS * 100)
-            lines.append(f"    {tenth * 10:3d}-{tenth * 10 + 10:3d}%  {recorded:14}  {fake:3d}")
+        lines += _progress(profile, run.median if run.median is not None else fake_run)
         failures = profile.failures()
         codes = ", ".join(f"{code} x{n}" for code, n in failures.most_common()) if failures else "none"
         lines.append(f"  failure codes seen: {codes}")
@@ -114,6 +110,19 @@ def text(found: list[ProviderProfile], settings: Settings, callbacks: int) -> st
     if len(found) > 1:
         lines.append("(queue_seconds and run_seconds are shared by the providers: choose per test run)")
     return "\n".join(lines)
+
+
+def _progress(profile: ProviderProfile, run: float) -> list[str]:
+    """Progress over tenths of the run: the recorded median beside the fake's (linear)."""
+    tenths = profile.progress(run)
+    if not any(count for _, _, count in tenths):
+        return ["  progress over the run: not seen (the provider reports none, or no running task was seen)"]
+    lines = [f"  progress over the run (of {run:.1f} s): recorded median / the fake's"]
+    for tenth, median, count in tenths:
+        recorded = f"{median:5.1f} (n={count})" if median is not None else "    - (n=0)"
+        fake = int((tenth + 0.5) / BUCKETS * 100)
+        lines.append(f"    {tenth * 10:3d}-{tenth * 10 + 10:3d}%  {recorded:14}  {fake:3d}")
+    return lines
 
 
 def suggestion(profile: ProviderProfile, speed: float) -> str:

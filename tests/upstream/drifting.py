@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -117,16 +116,19 @@ class Drifting:
         if task_id not in self.tasks:
             return JSONResponse({"error": {"code": 404, "message": "not found", "type": "not_found"}}, 404)
         steps, callback_url, name = self.tasks[task_id]
-        status, body, calls_back = steps.pop(0) if len(steps) > 1 else steps[0]
-        background = None
-        if calls_back and callback_url:
+        if len(steps) > 1:
+            status, body, calls_back = steps.pop(0)
+        else:  # the last answer repeats; its callback was sent once
+            status, body, calls_back = steps[0]
+            steps[0] = (status, body, False)
+        if calls_back and callback_url:  # sent before this answer goes
             sent = dict(steps[-1][1]) if name == "callback_early" else dict(body)
             if name == "callback_differs":
                 sent["usage"] = {**sent["usage"], "credits_reserved": 14}
-            background = BackgroundTask(_call_back, callback_url, sent)
+            await _call_back(callback_url, sent)
         if isinstance(body, str):
-            return PlainTextResponse(body, status, background=background)
-        return JSONResponse(body, status, background=background)
+            return PlainTextResponse(body, status)
+        return JSONResponse(body, status)
 
     async def count(self, request: Request) -> Response:
         return JSONResponse({"creates": self.creates})
