@@ -20,6 +20,7 @@ from mockserver.upstream.shape import Shape
 
 Check = Iterator[tuple[str, str]]  # (kind, detail)
 INVALID = frozenset({400, 422})  # what an upstream answers a request it finds invalid
+LAYOUTS_KEPT = 256  # answers' field layouts whose unnamed fields are remembered, per provider
 _TEMPLATE = re.compile(r"\{(\w+)\}")
 
 
@@ -99,9 +100,30 @@ def check_answer(shape: Shape, op: Operation, exchange: Exchange) -> Check:
     if documented is None or documented.validator is None:
         return
     yield from classify(shape, problems(documented.validator, body))
-    schema = response_schema(shape.spec, op, status)
-    for name in sorted(set(unnamed(shape.spec.document, schema, body))):
+    for name in unnamed_fields(shape, op, status, body):
         yield "unnamed_field", name
+
+
+def unnamed_fields(shape: Shape, op: Operation, status: int, body: Any) -> tuple[str, ...]:
+    """The fields of an answer its schema names nowhere, found once per layout of fields (a
+    client polls a task many times, and its answers keep one layout)."""
+    key = (op.id, status, _layout(body))
+    found = shape.unnamed.get(key)
+    if found is None:
+        if len(shape.unnamed) >= LAYOUTS_KEPT:
+            shape.unnamed.clear()
+        schema = response_schema(shape.spec, op, status)
+        found = shape.unnamed[key] = tuple(sorted(set(unnamed(shape.spec.document, schema, body))))
+    return found
+
+
+def _layout(value: Any) -> Any:
+    """The names a body holds, nested, without its values."""
+    if isinstance(value, dict):
+        return tuple((name, _layout(item)) for name, item in value.items())
+    if isinstance(value, list):
+        return frozenset(_layout(item) for item in value)
+    return None
 
 
 def check_callback(shape: Shape, exchange: Exchange) -> Check:

@@ -49,6 +49,7 @@ class Passed:
     response: Response
     task: str | None
     task_status: str | None  # the neutral status, for the journal and the verdicts
+    seen: Observed  # the exchange, recorded and checked once the client has its answer
 
 
 def problem_of(error: httpx.HTTPError, timeout: float) -> str:
@@ -109,6 +110,15 @@ class Forwarder(Endpoint):
         if self.api.journaled:
             record(fake, self._forwarded_fields(call, response, passed, started, arrived))
         await response(scope, receive, send)
+        if passed is not None:
+            self._observe(passed.seen)
+
+    def _observe(self, seen: Observed) -> None:
+        """Record and check an exchange; a failure to (a full disk) is logged, never answered."""
+        try:
+            self.hub.observe(seen)
+        except Exception:
+            logger.exception("could not record or check %s %s", seen.method, seen.url)
 
     async def _forward(self, call: Call) -> Passed:
         settings, shape = call.settings, self.upstream.shape
@@ -154,9 +164,10 @@ class Forwarder(Endpoint):
             http_version=version,
             status_text=reason,
         )
-        self.hub.observe(seen)
         neutral = shape.status(parsed) if task is not None else None
-        return Passed(passed_on(status, answer, content), task, None if neutral is None else neutral.value)
+        return Passed(
+            passed_on(status, answer, content), task, None if neutral is None else neutral.value, seen
+        )
 
     async def _send(
         self, call: Call, url: str, headers: list[tuple[str, str]], body: bytes

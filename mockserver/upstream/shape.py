@@ -61,6 +61,8 @@ class Shape:
     callback_validator: jsonschema_rs.Validator | None
     envelope: jsonschema_rs.Validator  # the error envelope, for answers no operation documents
     statuses: dict[str, TaskStatus] = field(default_factory=dict)  # status word -> neutral status
+    # (operation, status, field layout) -> the fields its schema does not name (checks.py)
+    unnamed: dict[tuple[Any, ...], tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, provider: Provider, spec: Spec) -> Shape:
