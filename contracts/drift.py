@@ -294,14 +294,14 @@ def drift_command(
 
     Exit codes: 0 no drift, 1 drift found, 2 unreadable file or not a provider's file (or a usage
     error: both or neither of VENDOR_FILE and --recording)."""
-    if (vendor_file is None) == (recording is None):
-        click.echo("contracts drift: give a VENDOR_FILE or --recording FILE.har (one of them)", err=True)
-        sys.exit(2)
+    if vendor_file is None and recording is None:
+        raise click.UsageError("Missing argument 'VENDOR_FILE' (or --recording FILE.har)")
+    if vendor_file is not None and recording is not None:
+        raise click.UsageError("give VENDOR_FILE or --recording FILE.har, not both")
     if recording is not None:
         sys.exit(drift_of_recording(recording, junit))
     if junit is not None:
-        click.echo("contracts drift: --junit goes with --recording", err=True)
-        sys.exit(2)
+        raise click.UsageError("--junit goes with --recording")
     assert vendor_file is not None
     try:
         document = load(Path(vendor_file))

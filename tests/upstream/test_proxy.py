@@ -5,11 +5,14 @@ proxy answers itself (413, the budget's 429, 502) is in the provider's own diale
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,10 +24,11 @@ from starlette.routing import Route
 
 from mockserver import create_app
 from mockserver.store.memory import MemoryStore
-from tests.helpers import AUTH, aimlapi_body, client, evolink_body, live_server
+from tests.helpers import AUTH, aimlapi_body, client, evolink_body
 from tests.upstream.conftest import proxy_settings
 from tests.upstream.drifting import Drifting, task_body
-from tests.upstream.servers import loopback_socket, serving
+from tests.upstream.harschema import har_problems
+from tests.upstream.servers import Receiver, loopback_socket, serving, url_of
 
 pytestmark = pytest.mark.anyio
 TASK = "task-unified-1767225600-abcdefgh"
@@ -244,17 +248,42 @@ def _clock() -> Any:
     return starting_state("manual", 1.0, 0.0)
 
 
-async def test_the_reference_client_runs_a_lifecycle_through_the_proxy(upstream_fake: str) -> None:
+async def test_the_reference_client_runs_a_lifecycle_through_the_proxy_into_a_har_recording(
+    upstream_fake: str, receiver: tuple[Receiver, str], tmp_path: Path
+) -> None:
     from client import AsyncEvolinkClient, PollSettings, Status
 
-    app = create_app(proxy_settings(upstreams=(f"evolink={upstream_fake}",)))
+    got, hooks = receiver
+    recording, sock = tmp_path / "client.har", loopback_socket()
+    public = url_of(sock)
+    app = create_app(
+        proxy_settings(upstreams=(f"evolink={upstream_fake}",), public_url=public, record=str(recording))
+    )
     polling = PollSettings(interval=0.1, min_interval=0.05, max_interval=0.2, timeout=20)
-    with live_server(app) as proxy:
+    with serving(app, sock) as proxy:
         async with AsyncEvolinkClient(api_key="mock-key", base_url=proxy, poll=polling) as video:
-            done = await video.generate("A cat walking", "https://example.com/cat.jpg")
-            report = (await video._http.get(f"{proxy}/__mock/drift")).json()
+            done = await video.generate(
+                "A cat walking", "https://example.com/cat.jpg", callback_url=f"{hooks}/hook"
+            )
+        await asyncio.to_thread(got.wait, 1)
+        async with httpx.AsyncClient(base_url=proxy) as http:
+            for _ in range(100):  # the relayed callback is recorded once its receiver has answered
+                report = (await http.get("/__mock/drift")).json()
+                if report["callbacks"]:
+                    break
+                await asyncio.sleep(0.05)
     assert done.status is Status.SUCCEEDED and done.provider_status == "completed" and done.video_url
-    assert report["drift"] is False and report["tasks"] == 1
+    assert got.got[0]["body"]["id"] == done.id
+    assert report["drift"] is False and report["tasks"] == 1 and report["callbacks"] == 1, report
+    document = json.loads(recording.read_bytes())
+    assert har_problems(document) == []
+    kinds = [(entry["_kind"], entry["_operation"]) for entry in document["log"]["entries"]]
+    assert kinds[0] == ("request", "createVideoGeneration") and ("callback", "taskFinishedCallback") in kinds
+    assert {operation for _, operation in kinds} == {
+        "createVideoGeneration",
+        "getTaskDetail",
+        "taskFinishedCallback",
+    }
 
 
 @pytest.fixture(autouse=True)
