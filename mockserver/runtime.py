@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.engine import Engine
@@ -44,7 +45,12 @@ class Runtime:
         self._here: _Loop | None = None
         self._serving = LoopMark()  # the loop the driver runs on
         self._last_prune = time.monotonic()
+        self._closing: list[Callable[[], Awaitable[None]]] = []
         engine.effects.on_schedule = self._on_schedule
+
+    def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Run `close` when the fake stops (after the callbacks, before the store closes)."""
+        self._closing.append(close)
 
     @property
     def serving(self) -> asyncio.AbstractEventLoop | None:
@@ -86,6 +92,8 @@ class Runtime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.sender.stop()
+        for close in self._closing:
+            await close()
         if self._opened:
             self._opened = False
             await self.engine.close()
