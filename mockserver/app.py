@@ -17,8 +17,11 @@ from mockserver.control import handlers as control_handlers
 from mockserver.control.access import ControlAccess
 from mockserver.control.views import ControlDialect
 from mockserver.engine import Engine, Task, Timing, starting_state
+from mockserver.events.hub import Hub, JournalSource, Transport
+from mockserver.events.journal import StoreJournal
 from mockserver.fake import Fake
 from mockserver.logs import RequestLog
+from mockserver.metrics import Metrics
 from mockserver.providers import PROVIDERS, Provider
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
@@ -53,6 +56,32 @@ def build_store(settings: Settings) -> Store:
     return RedisStore(
         settings.store, journal_limit=settings.journal_limit, node_timeout=settings.node_timeout
     )
+
+
+def build_events(settings: Settings, engine: Engine, store: Store) -> tuple[Hub, Metrics]:
+    """The event hub and the metrics. With a shared store, this process's events travel to the
+    others (and theirs come here) on a connection of their own, and metrics count from the start
+    (`mockserver/metrics/`); alone, both listen only once someone asks."""
+    transport: Transport | None = None
+    journal: JournalSource = StoreJournal(store)
+    if settings.shared and store.heartbeat is not None:
+        from mockserver.events.redis import RedisEvents
+        from mockserver.store.redis import DEFAULT_PREFIX
+
+        transport = journal = RedisEvents(settings.store, getattr(store, "prefix", DEFAULT_PREFIX))
+        engine.events.listen(transport.publish)
+    hub = Hub(
+        engine,
+        journal,
+        queue=settings.events_queue,
+        history=settings.events_history,
+        step=settings.events_progress_step,
+        transport=transport,
+    )
+    metrics = Metrics(engine)
+    if transport is not None:
+        metrics.start()
+    return hub, metrics
 
 
 def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Handler]:
@@ -115,6 +144,8 @@ def create_app(
         transport=callback_transport,
     )
     runtime = Runtime(engine, sender, settle_seconds=settings.settle_seconds)
+    hub, metrics = build_events(settings, engine, store)
+    runtime.on_stop(hub.close)
     fake = Fake(
         settings,
         engine,
@@ -123,6 +154,8 @@ def create_app(
         guard,
         registry,
         specs,
+        hub,
+        metrics,
         known_hosts=known_hosts(settings),
         request_log=RequestLog(settings.log_format) if settings.log_requests else None,
     )

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.engine import Engine
@@ -43,7 +44,12 @@ class Runtime:
         self._here: _Loop | None = None
         self._serving = LoopMark()  # the loop the driver runs on
         self._last_prune = time.monotonic()
+        self._closers: list[Callable[[], Awaitable[None]]] = []
         engine.effects.on_schedule = self._on_schedule
+
+    def on_stop(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Run `closer` first when stopping (the event stream, its transport)."""
+        self._closers.append(closer)
 
     @property
     def serving(self) -> asyncio.AbstractEventLoop | None:
@@ -77,6 +83,8 @@ class Runtime:
             self._serving.set(None)
 
     async def stop(self) -> None:
+        for closer in self._closers:
+            await closer()
         here, self._here = self._here, None
         self._serving.set(None)
         for task in (here.driver, here.heart) if here is not None else ():
