@@ -7,15 +7,18 @@ flag overrides; workers receive their settings as those variables.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
 import logging
 import os
 import secrets
+import shutil
 import socket
+import tempfile
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import click
@@ -24,6 +27,7 @@ from uvicorn.supervisors import Multiprocess
 from mockserver import logs, server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
+from mockserver.metrics import MULTIPROCESS
 from mockserver.settings import DOC, ENV_PREFIX, SHOWN, Settings, parse_credits
 from mockserver.web.asgi import MockApp
 from mockserver.web.hosts import is_loopback
@@ -398,7 +402,25 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     click.echo(banner(settings, seed))
     config = server.config(WORKER_APP, settings, factory=True, workers=settings.workers)
     click.echo(ready_line(settings))  # the socket listens: connections wait for the first worker
-    Multiprocess(config, sockets=[sock]).run()
+    with _metrics_directory():
+        Multiprocess(config, sockets=[sock]).run()
+
+
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """Workers count into files in one directory (prometheus-client's multiprocess mode), so a
+    scrape of any worker shows their sum: a fresh one for each run, unless
+    PROMETHEUS_MULTIPROC_DIR names one (then emptying it between runs is the caller's)."""
+    if os.environ.get(MULTIPROCESS):
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="mockserver-metrics-")
+    os.environ[MULTIPROCESS] = directory  # the workers, spawned after this, inherit it
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS]
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _tune_gc() -> None:

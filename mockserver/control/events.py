@@ -91,6 +91,11 @@ async def get_events(call: Call) -> Response:
     opening = comment("events of the fake: see GET /__mock/specs/control, getEvents")
     if not hub.subscribe(subscriber, last_id) and last_id is not None:
         opening += resync(last_id)
+    try:
+        await hub.ready()
+    except BaseException:  # the client went while the stream was being opened
+        hub.unsubscribe(subscriber)
+        raise
     return EventStream(
         hub,
         subscriber,

@@ -32,6 +32,8 @@ JOURNAL_BATCH = 2000  # entries read at a time
 TRACKER_NAP = 1.0  # real seconds the tracker sleeps at most (a clock moved elsewhere wakes it too)
 CUT_GRACE = 1.0  # real seconds a cut-off subscriber's stream has to end before its connection is reset
 SEED_PAGE = 1000
+SLICE = 256  # transitions given out between two turns of the event loop
+READY_TIMEOUT = 5.0  # real seconds a new stream waits for the transport to listen
 logger = logging.getLogger("mockserver.events")
 
 
@@ -60,11 +62,14 @@ class Hub:
         self.frames: dict[tuple[int, str], bytes] = {}  # rendered messages, shared by subscribers
         self._seq = 0
         self._tracker = Tracker(step)
-        self._held: list[Event] | None = None  # events that came while the tracker was being filled
+        self._inbox: deque[Event | float] = deque()  # for the pump (`feed`)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._cursor = 0  # the journal's last entry read
+        self._ready = asyncio.Event()  # following the store's tasks (and listening to the others)
+        self._listening = asyncio.Event()  # the transport listens
+        self._fed = asyncio.Event()  # the inbox has something
 
     # -- subscribers -------------------------------------------------------------------
 
@@ -99,6 +104,13 @@ class Hub:
                 return False
         return True
 
+    async def ready(self) -> None:
+        """Wait until this hub follows the store's tasks and hears the other processes (a new
+        stream opens once it will miss nothing); a transport that does not answer in time is
+        waited for no longer (its events come when it does)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._ready.wait(), READY_TIMEOUT)
+
     def unsubscribe(self, subscriber: Subscriber) -> None:
         subscriber.close()
         if subscriber in self.subscribers:
@@ -127,17 +139,40 @@ class Hub:
 
     # -- what comes in -----------------------------------------------------------------
 
-    def feed(self, event: Event) -> None:
-        """An event from this process's engine or from another process."""
-        if self._held is not None:
-            self._held.append(event)
-            return
-        self._pass(event)
+    def feed(self, event: Event | float) -> None:
+        """An event from this process's engine or from another process (or a fake time the
+        tracker must run to): taken in order by the pump, never on the caller's time."""
+        self._inbox.append(event)
+        self._fed.set()
+
+    async def _pump(self) -> None:
+        """What came in, in order, once the tracker follows the store's tasks. The tracker's
+        transitions up to each event's time go first, a slice at a time with a turn of the
+        event loop between, so a clock moved past thousands of transitions lets the streams
+        write (and a reader that keeps up is not cut off) on the way."""
+        await self._ready.wait()
+        inbox, tracker = self._inbox, self._tracker
+        while True:
+            await self._fed.wait()
+            self._fed.clear()
+            while inbox:
+                item = inbox.popleft()
+                until = item if isinstance(item, float) else item.time
+                while len(due := tracker.run_to(until, SLICE)) == SLICE:
+                    self._publish_all(due)
+                    await asyncio.sleep(0)
+                self._publish_all(due)
+                if not isinstance(item, float):
+                    self._pass(item)
+                self._wake_tracker()
+                await asyncio.sleep(0)
+
+    def _publish_all(self, events: list[Event]) -> None:
+        for event in events:
+            self._publish(event)
 
     def _pass(self, event: Event) -> None:
         tracker, data = self._tracker, event.data
-        for due in tracker.run_to(event.time):
-            self._publish(due)
         if isinstance(data, TaskCreated):
             tracker.follow(data.task, event.time)
         elif isinstance(data, TaskEnded):
@@ -147,18 +182,24 @@ class Hub:
             if data.key is None:
                 self._cursor = 0  # the journal starts again from 1
         self._publish(event)
-        self._wake_tracker()
 
     # -- while someone listens ---------------------------------------------------------
 
     def _start(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._held = []
         self._tracker = Tracker(self.step, self.engine.node)
+        self._inbox.clear()
+        self._ready, self._listening, self._fed = asyncio.Event(), asyncio.Event(), asyncio.Event()
         self.engine.events.listen(self.feed)
-        self._tasks = [loop.create_task(self._begin()), loop.create_task(self._read_journal())]
+        self._tasks = [
+            loop.create_task(self._begin()),
+            loop.create_task(self._pump()),
+            loop.create_task(self._read_journal()),
+        ]
         if self.transport is not None:
-            self._tasks.append(loop.create_task(self.transport.receive(self._remote)))
+            self._tasks.append(loop.create_task(self.transport.receive(self._remote, self._listening.set)))
+        else:
+            self._listening.set()
 
     def _stop(self) -> None:
         self.engine.events.unlisten(self.feed)
@@ -187,6 +228,8 @@ class Hub:
     async def _begin(self) -> None:
         """Follow the unfinished tasks the store holds, then let through what came meanwhile."""
         try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._listening.wait(), READY_TIMEOUT)
             await self.engine.sync_clock()
             now, after = self.engine.now(), 0
             while True:
@@ -199,10 +242,8 @@ class Hub:
             self._tracker.position = now
             self._cursor = (await self.journal.after(sys.maxsize, 0))[0]  # from now on
         finally:
-            held, self._held = self._held or [], None
-            for event in held:
-                self._pass(event)
-            self._wake_tracker()
+            self._ready.set()
+            self._fed.set()
 
     def _remote(self, event: Event) -> None:
         if event.node != self.engine.node:
@@ -212,7 +253,7 @@ class Hub:
         """Each request as the journal recorded it (every process's, with a shared store)."""
         while True:
             await asyncio.sleep(JOURNAL_EVERY)
-            if self._held is not None:
+            if not self._ready.is_set():
                 continue
             try:
                 latest, entries = await self.journal.after(self._cursor, JOURNAL_BATCH)
@@ -229,7 +270,7 @@ class Hub:
         """Sleep until the tracker's next transition is due on this clock (a manual clock
         moves only by events, which run the tracker themselves)."""
         loop = self._loop
-        if loop is None or self._held is not None:
+        if loop is None:
             return
         if self._timer is not None:
             self._timer.cancel()
@@ -244,9 +285,7 @@ class Hub:
 
     def _tick(self) -> None:
         self._timer = None
-        for due in self._tracker.run_to(self.engine.now()):
-            self._publish(due)
-        self._wake_tracker()
+        self.feed(self.engine.now())
 
 
 class Transport(Protocol):
@@ -254,7 +293,7 @@ class Transport(Protocol):
 
     def publish(self, event: Event) -> None: ...
 
-    async def receive(self, deliver: Callable[[Event], None]) -> None:
-        """Hand every process's events to `deliver` until cancelled."""
+    async def receive(self, deliver: Callable[[Event], None], listening: Callable[[], None]) -> None:
+        """Hand every process's events to `deliver` until cancelled (`listening` once it listens)."""
 
     async def close(self) -> None: ...

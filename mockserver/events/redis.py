@@ -86,11 +86,12 @@ class RedisEvents:
 
     # -- receiving -----------------------------------------------------------------------
 
-    async def receive(self, deliver: Callable[[Event], None]) -> None:
+    async def receive(self, deliver: Callable[[Event], None], listening: Callable[[], None]) -> None:
         """Every process's events (this one's included) to `deliver`, until cancelled."""
         pubsub = self._conn().pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(self.channel)
+            listening()
             while True:
                 message = await pubsub.get_message(timeout=LISTEN_TIMEOUT)
                 if message is None or message.get("type") != "message":

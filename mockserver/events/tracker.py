@@ -129,11 +129,14 @@ class Tracker:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
-    def run_to(self, until: float) -> list[Event]:
-        """The transitions up to fake time `until`, in order, each once."""
+    def run_to(self, until: float, limit: int | None = None) -> list[Event]:
+        """The transitions up to fake time `until`, in order, each once: all of them, or the
+        first `limit` (ask again for the rest)."""
         events: list[Event] = []
         heap, tasks = self._heap, self._tasks
         while heap and heap[0][0] <= until:
+            if limit is not None and len(events) >= limit:
+                return events
             when, _, task_id, version = heapq.heappop(heap)
             tracked = tasks.get(task_id)
             if tracked is None or tracked.version != version:
