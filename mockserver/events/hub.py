@@ -30,6 +30,9 @@ from mockserver.events.tracker import DEFAULT_STEP, Tracker
 JOURNAL_EVERY = 0.1  # real seconds between reads of the journal's new entries
 JOURNAL_BATCH = 2000  # entries read at a time
 TRACKER_NAP = 1.0  # real seconds the tracker sleeps at most (a clock moved elsewhere wakes it too)
+# Real seconds the tracker sleeps at least: the transitions of many tasks, each at its own
+# instant, are given out together (each still at its own fake time).
+TRACKER_DOZE = 0.05
 CUT_GRACE = 1.0  # real seconds a cut-off subscriber's stream has to end before its connection is reset
 SEED_PAGE = 1000
 SLICE = 256  # transitions given out between two turns of the event loop
@@ -269,19 +272,19 @@ class Hub:
     def _wake_tracker(self) -> None:
         """Sleep until the tracker's next transition is due on this clock (a manual clock
         moves only by events, which run the tracker themselves)."""
-        loop = self._loop
-        if loop is None:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        due = self._tracker.next_due()
-        if due is None:
+        loop, due = self._loop, self._tracker.next_due()
+        if loop is None or due is None:
             return
         clock = self.engine.clock
         real = clock.real_seconds(due - clock.now())
-        if real is not None:
-            self._timer = loop.call_later(min(real, TRACKER_NAP), self._tick)
+        if real is None:
+            return
+        at = loop.time() + min(max(real, TRACKER_DOZE), TRACKER_NAP)
+        if self._timer is not None:
+            if self._timer.when() <= at:  # it wakes soon enough
+                return
+            self._timer.cancel()
+        self._timer = loop.call_at(at, self._tick)
 
     def _tick(self) -> None:
         self._timer = None

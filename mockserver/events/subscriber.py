@@ -32,7 +32,8 @@ class Subscriber:
     def __init__(self, key: str | None, kinds: tuple[str, ...] | None, limit: int) -> None:
         self.key, self.kinds, self.limit = key, kinds, limit
         self.queue: deque[Numbered] = deque()
-        self.wake = asyncio.Event()
+        self.wake = asyncio.Event()  # something is queued
+        self.hurry = asyncio.Event()  # half the queue is taken (or it closed): write now
         self.closed = False  # its connection went, or it was cut off
         self.cut = False  # it fell behind and was cut off
         self.abort: Callable[[], None] | None = None  # drop its connection (a stalled reader)
@@ -53,17 +54,21 @@ class Subscriber:
             return False
         self.queue.append(numbered)
         self.wake.set()
+        if len(self.queue) * 2 >= self.limit:
+            self.hurry.set()
         return True
 
     def take(self) -> list[Numbered]:
         taken = list(self.queue)
         self.queue.clear()
         self.wake.clear()
+        self.hurry.clear()
         return taken
 
     def close(self) -> None:
         self.closed = True
         self.wake.set()
+        self.hurry.set()
 
     def drop_connection(self) -> None:
         """Still open after its grace: its reader has stopped reading; reset the connection."""
