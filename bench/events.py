@@ -18,6 +18,7 @@ import contextlib
 import json
 import signal
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -27,6 +28,7 @@ from typing import Any
 
 from bench import callgrind, control, polling
 from bench.bodies import EVOLINK_BODY
+from bench.burst import cpu_seconds
 from bench.http1 import Connection, encode
 from bench.run import on_cpu
 from bench.servers import (
@@ -175,11 +177,12 @@ def latency(rounds: int, seconds: float, where: tuple[str | None, str | None]) -
                 for streams in (False, True):
                     with contextlib.ExitStack() as phase:
                         seen = phase.enter_context(subscribers(port, client_cpu, work)) if streams else {}
-                        start = time.time()
+                        start, cpu = time.time(), cpu_seconds(proc.pid)
                         time.sleep(seconds)
-                        end = time.time()
+                        end, cpu = time.time(), cpu_seconds(proc.pid) - cpu
                     windows.append(
-                        {"round": number + 1, "streams": streams, "start": start, "end": end, **seen}
+                        {"round": number + 1, "streams": streams, "start": start, "end": end, "cpu": cpu}
+                        | seen
                     )
             stop(poller)
     found = polling.read(samples)
@@ -196,6 +199,7 @@ def _ratios(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "round": quiet["round"],
                 "p50": round(busy["p50_ms"] / quiet["p50_ms"], 3),
                 "p99": round(busy["p99_ms"] / quiet["p99_ms"], 3),
+                "cpu": round(busy["cpu"] / quiet["cpu"], 3),
             }
         )
     return ratios
@@ -253,19 +257,32 @@ def per_poll(cpu: str | None) -> dict[str, Any]:
     }
 
 
+def _median(values: Iterator[float]) -> float:
+    return statistics.median(list(values))
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [
-        "| round | subscribers | polls | p50 ms | p99 ms | max ms | stalled one cut off |",
-        "|---:|---|---:|---:|---:|---:|---|",
+        "| round | subscribers | polls | p50 ms | p99 ms | max ms | fake's CPU (s) | stalled one cut off |",
+        "|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for w in report["latency"]["windows"]:
         who = "5 streams + 1 stalled" if w["streams"] else "none"
         cut = ("yes" if w.get("cut_off") else "no") if w["streams"] else ""
         lines.append(
-            f"| {w['round']} | {who} | {w['polls']} | {w['p50_ms']} | {w['p99_ms']} | {w['max_ms']} | {cut} |"
+            f"| {w['round']} | {who} | {w['polls']} | {w['p50_ms']} | {w['p99_ms']} | {w['max_ms']} "
+            f"| {w['cpu']:.2f} | {cut} |"
         )
-    lines += ["", "| round | p50 ratio | p99 ratio |", "|---:|---:|---:|"]
-    lines += [f"| {r['round']} | {r['p50']:.2f}x | {r['p99']:.2f}x |" for r in report["latency"]["ratios"]]
+    lines += ["", "| round | p50 ratio | p99 ratio | CPU ratio |", "|---:|---:|---:|---:|"]
+    lines += [
+        f"| {r['round']} | {r['p50']:.2f}x | {r['p99']:.2f}x | {r['cpu']:.2f}x |"
+        for r in report["latency"]["ratios"]
+    ]
+    ratios = report["latency"]["ratios"]
+    lines.append(
+        f"| median | {_median(r['p50'] for r in ratios):.2f}x | {_median(r['p99'] for r in ratios):.2f}x "
+        f"| {_median(r['cpu'] for r in ratios):.2f}x |"
+    )
     if "callgrind" in report:
         c = report["callgrind"]
         lines += [
