@@ -7,7 +7,7 @@ App layer: the only module that knows every part.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mockserver.callbacks.delivery import CallbackSender
@@ -17,6 +17,7 @@ from mockserver.control import handlers as control_handlers
 from mockserver.control.access import ControlAccess
 from mockserver.control.views import ControlDialect
 from mockserver.engine import Engine, Task, Timing, starting_state
+from mockserver.engine.replay import Book
 from mockserver.events.hub import Hub, JournalSource, Transport
 from mockserver.events.journal import StoreJournal
 from mockserver.fake import Fake
@@ -24,10 +25,11 @@ from mockserver.logs import RequestLog
 from mockserver.metrics import Metrics
 from mockserver.providers import PROVIDERS, Provider
 from mockserver.runtime import Runtime
-from mockserver.settings import Settings
+from mockserver.settings import MEMORY_STORE, REDIS_SCHEMES, Settings
 from mockserver.spec import Operation, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
+from mockserver.upstream import recordings
 from mockserver.web.api import Api, Handler
 from mockserver.web.asgi import MockApp
 from mockserver.web.conformance import Conformance
@@ -45,10 +47,12 @@ SHARED_ID_BLOCK = 1000
 REDIS_MISSING = "the Redis store needs redis-py: pip install 'videogen-mock[redis]'"
 
 
-def build_store(settings: Settings) -> Store:
-    """The store `settings.store` names; redis-py is imported only for a Redis URL."""
-    if not settings.shared:
-        return MemoryStore(settings.journal_limit)
+def _memory(settings: Settings) -> Store:
+    return MemoryStore(settings.journal_limit)
+
+
+def _redis(settings: Settings) -> Store:
+    """redis-py is imported only for a Redis URL (the `[redis]` extra)."""
     try:
         from mockserver.store.redis import RedisStore
     except ImportError as error:
@@ -56,6 +60,29 @@ def build_store(settings: Settings) -> Store:
     return RedisStore(
         settings.store, journal_limit=settings.journal_limit, node_timeout=settings.node_timeout
     )
+
+
+# Each store backend, by the scheme of `settings.store` (`memory` has none).
+STORES: dict[str, Callable[[Settings], Store]] = {
+    MEMORY_STORE: _memory,
+    **{scheme.removesuffix("://"): _redis for scheme in REDIS_SCHEMES},
+}
+
+
+def build_store(settings: Settings) -> Store:
+    """The store `settings.store` names."""
+    scheme = settings.store.partition("://")[0]
+    return STORES[scheme](settings)
+
+
+def replay_book(settings: Settings, providers: Mapping[str, Provider]) -> Book | None:
+    """The recordings `settings.replay` names, ready to replay (None: none named)."""
+    if not settings.replay:
+        return None
+    book = Book(providers, strict=settings.replay_strict)
+    for path in settings.replay:
+        book.load(recordings.read(path))
+    return book
 
 
 def build_events(settings: Settings, engine: Engine, store: Store) -> tuple[Hub, Metrics]:
@@ -158,6 +185,7 @@ def create_app(
         metrics,
         known_hosts=known_hosts(settings),
         request_log=RequestLog(settings.log_format) if settings.log_requests else None,
+        replay=replay_book(settings, registry),
     )
 
     apis = [

@@ -28,11 +28,12 @@ from mockserver import logs, server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
 from mockserver.metrics import MULTIPROCESS
+from mockserver.providers import PROVIDERS
 from mockserver.settings import DOC, ENV_PREFIX, SHOWN, Settings, parse_credits
+from mockserver.upstream import recordings
 from mockserver.web.asgi import MockApp
 from mockserver.web.hosts import is_loopback
 
-ENV = "MOCKSERVER_"
 GC_THRESHOLDS = (20_000, 20, 20)
 WORKER_APP = "mockserver.cli:worker_app"
 NEEDS_SHARED_STORE = (
@@ -60,6 +61,8 @@ FLAG_FIELDS = frozenset(
         "workers",
         "log_requests",
         "log_format",
+        "replay",
+        "replay_strict",
     }
 )
 SETTINGS = {f.name: f for f in dataclasses.fields(Settings)}
@@ -67,7 +70,7 @@ flag = functools.partial(click.option, show_envvar=True)
 
 
 def _env(name: str) -> str:
-    return ENV + name.upper()
+    return ENV_PREFIX + name.upper()
 
 
 def _about(name: str) -> str:
@@ -117,16 +120,15 @@ def banner(settings: Settings, seed: int) -> str:
     )
     lines = [
         "mockserver: offline fake of the AI/ML API and EvoLink Kling-O1 video APIs",
-        f"  aimlapi  base URL  {base}              (POST/GET /v2/video/generations)",
-        f"  evolink  base URL  {base}              (POST /v1/videos/generations, GET /v1/tasks/{{id}})",
-        f"  evolink  mirror    {base}/apiv1        (the seed document's base URL form)",
+        *_apis(settings, base),
+    ]
+    lines += [
         f"  control plane      {base}/__mock/      (index, health, reset, clock, tasks, faults, requests, "
         "callbacks)",
         f"  API keys           {keys}"
         + ("  (any non-empty key is accepted)" if settings.accept_any_key else ""),
         f"  clock {clock}; seed {seed}; credits per key {_balances(settings)}; rate limit "
-        f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}; "
-        f"evolink errors {settings.evolink_errors}",
+        f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}",
     ]
     if settings.control_token:
         lines.append(
@@ -140,6 +142,12 @@ def banner(settings: Settings, seed: int) -> str:
         )
     if settings.shared:
         lines.append(f"  store {_without_password(settings.store)}; {settings.workers} worker(s)")
+    if settings.replay:
+        lines.append(
+            "  replaying          "
+            + ", ".join(settings.replay)
+            + ("  (strict: a create no recording holds is refused)" if settings.replay_strict else "")
+        )
     if settings.allow_callback_hosts:
         lines.append(
             "  CALLBACKS to local receivers are ON for: "
@@ -156,6 +164,21 @@ def banner(settings: Settings, seed: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _apis(settings: Settings, base: str) -> list[str]:
+    """Each provider's base URLs and operations, and the settings only it reads (the registry's)."""
+    lines = []
+    for provider in PROVIDERS.values():
+        operations = ", ".join(f"{op.method.upper()} {op.path}" for op in provider.spec().operations.values())
+        for mount in provider.mounts:
+            where = f"{base}{mount}"
+            label = "base URL" if not mount else "also at "
+            lines.append(f"  {provider.slug:<8} {label}  {where:<32} ({operations})")
+        if provider.settings:
+            shown = ", ".join(f"{name}={_default(getattr(settings, name))}" for name in provider.settings)
+            lines.append(f"  {provider.slug:<8} settings  {shown}")
+    return lines
 
 
 def base_url(settings: Settings) -> str:
@@ -323,6 +346,15 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     envvar=_env("log_format"),
     help=_about("log_format"),
 )
+@flag(
+    "--replay",
+    "replay",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    envvar=_env("replay"),
+    help=_about("replay"),
+)
+@flag("--replay-strict", is_flag=True, envvar=_env("replay_strict"), help=_about("replay_strict"))
 def main(
     host: str,
     port: int,
@@ -342,6 +374,8 @@ def main(
     workers: int,
     log_level: str,
     log_format: str,
+    replay: tuple[str, ...],
+    replay_strict: bool,
 ) -> None:
     """Run the fake of both video APIs on HOST:PORT."""
     options: dict[str, Any] = {
@@ -361,6 +395,8 @@ def main(
         "log_format": log_format,
         "store": store,
         "workers": workers,
+        "replay": _split(replay),
+        "replay_strict": replay_strict,
     }
     if keys:
         options["keys"] = _split(keys)
@@ -372,6 +408,11 @@ def main(
         raise click.ClickException(str(error)) from None
     if workers > 1 and not settings.shared:
         raise click.ClickException(NEEDS_SHARED_STORE.format(workers))
+    for path in settings.replay:  # read once here: a bad file is one line, before anything starts
+        try:
+            recordings.read(path)
+        except recordings.UnreadableRecording as error:
+            raise click.ClickException(f"cannot replay {error}") from None
     # Decided once here, so the banner and the app (and every worker) agree on it.
     settings = dataclasses.replace(settings, control_token=control_token_of(settings))
     logs.configure(log_level.upper(), settings.log_format)

@@ -186,8 +186,20 @@ class Settings:
     events_ping: float = _setting(
         5.0, "Real seconds of quiet after which the event stream sends a `: ping` comment."
     )
+    replay: tuple[str, ...] = _setting(
+        (),
+        "Recordings (HAR files) to replay: a create that matches a recorded create gets its recorded "
+        "lifecycle, a request that was answered with an error gets that answer (comma-separated, or "
+        "the flag repeated).",
+        shown="none",
+    )
+    replay_strict: bool = _setting(
+        False, "With recordings to replay: a create that matches none is refused (400), naming the closest."
+    )
 
     def __post_init__(self) -> None:
+        if isinstance(self.replay, str):  # one path, as a pytest marker gives it
+            object.__setattr__(self, "replay", (self.replay,))
         if self.clock not in ("real", "manual"):
             raise ValueError("clock must be 'real' or 'manual'")
         if self.speed <= 0:
@@ -217,13 +229,6 @@ class Settings:
             raise ValueError("events_ping must be positive")
         if self.log_format not in ("text", "json"):
             raise ValueError("log_format must be 'text' or 'json'")
-
-    def balance(self, provider: str) -> float | None:
-        """A key's starting balance at this provider (None: unlimited, and for a provider the
-        per-provider form does not name)."""
-        if isinstance(self.credits, Mapping):
-            return self.credits.get(provider)
-        return self.credits
 
     @property
     def shared(self) -> bool:
@@ -256,9 +261,9 @@ class Settings:
         return found
 
 
-_TUPLES = {"keys", "allow_callback_hosts", "allow_hosts"}
+_TUPLES = {"keys", "allow_callback_hosts", "allow_hosts", "replay"}
 _FLOAT_TUPLES = {"callback_retry_delays"}
-_BOOLS = {"accept_any_key", "log_requests", "check_responses"}
+_BOOLS = {"accept_any_key", "log_requests", "check_responses", "replay_strict"}
 _INTS = {
     "port",
     "rate_limit",

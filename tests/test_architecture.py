@@ -77,6 +77,7 @@ LAYERS = [
     ("events", ("mockserver.events", "mockserver.metrics")),
     ("providers", ("mockserver.providers",)),
     ("fake", ("mockserver.fake",)),
+    ("upstream", ("mockserver.upstream",)),
     ("control", ("mockserver.control",)),
     ("app", ("mockserver",)),
 ]
@@ -202,3 +203,11 @@ def test_the_cycle_check_can_fail() -> None:
 def test_only_the_callback_sender_and_the_in_process_transport_use_httpx_in_the_fake() -> None:
     users = {m for m, names in files_of("mockserver").items() if "httpx" in names}
     assert users <= {"mockserver.callbacks.delivery", "mockserver.transport", "mockserver.app"}
+
+
+def test_the_design_page_lists_the_layers_in_this_order() -> None:
+    page = (ROOT / "docs" / "design.md").read_text()
+    listed = [
+        line.split("|")[1].strip() for line in page.splitlines() if line.startswith("| ") and "`" in line
+    ]
+    assert listed == [name for name, _ in LAYERS]

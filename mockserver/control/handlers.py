@@ -7,6 +7,7 @@ Control layer: each handler is a few lines over engine and runtime verbs.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from starlette.responses import FileResponse, Response
 
@@ -18,13 +19,19 @@ from mockserver.control.views import clock_view, task_view
 from mockserver.engine import Failure, Task, TaskAlreadyFinished, TaskNotFound, TaskStatus
 from mockserver.engine.ids import fingerprint
 from mockserver.engine.journal import JournalQuery
+from mockserver.engine.replay import Book
 from mockserver.media.catalog import video_path
 from mockserver.metrics import CONTENT_TYPE as METRICS_TYPE
 from mockserver.spec import FieldError
+from mockserver.upstream.recordings import from_har
 from mockserver.web.errors import ApiError
 from mockserver.web.pipeline import Call
 from mockserver.web.responses import json_response
 
+SHARED_REPLAY = (
+    "with a store shared by several processes, name recordings with --replay (every process loads them)"
+)
+NOTHING_TO_REPLAY = "no exchange the proxy recorded (entries with _provider and _operation)"
 PAGE = 100  # tasks per page of the listing, unless `limit` says otherwise
 DEFAULT_POLL_INTERVAL = 1.0  # seconds: polling one task faster than this is a finding
 
@@ -193,3 +200,35 @@ async def get_result_video(call: Call) -> Response:
         media_type="video/mp4",
         headers={"Cache-Control": "private, max-age=86400"},
     )
+
+
+def _replay_view(book: Book | None) -> dict[str, Any]:
+    if book is None:
+        return {"replaying": False, "strict": False, "creates": 0, "shapes": 0, "answers": 0}
+    return {"replaying": True, **book.summary()}
+
+
+async def get_replay(call: Call) -> Response:
+    return json_response(_replay_view(fake_of(call).replay))
+
+
+async def load_replay(call: Call) -> Response:
+    fake = fake_of(call)
+    if fake.settings.shared:
+        raise ApiError(409, message=SHARED_REPLAY)
+    strict = bool(call.params.get("strict", False))
+    book = Book(fake.providers, strict=strict, generation=f"loaded-{await call.engine.number('replay')}")
+    if fake.replay is not None:  # what was loaded before stays, from its start, strict as asked now
+        book.absorb(fake.replay)
+    if book.load(from_har(call.body)) == 0:
+        raise ApiError(400, param="log", errors=(FieldError("log", NOTHING_TO_REPLAY),))
+    fake.replay = book
+    return json_response(_replay_view(book), 201)
+
+
+async def clear_replay(call: Call) -> Response:
+    fake = fake_of(call)
+    if fake.settings.shared:
+        raise ApiError(409, message=SHARED_REPLAY)
+    fake.replay = None
+    return json_response(_replay_view(None))

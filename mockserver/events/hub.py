@@ -244,6 +244,8 @@ class Hub:
                 after = last
             self._tracker.position = now
             self._cursor = (await self.journal.after(sys.maxsize, 0))[0]  # from now on
+        except Exception:  # the store went away: streams carry on with what comes from now
+            logger.warning("the event stream could not read the store's tasks", exc_info=True)
         finally:
             self._ready.set()
             self._fed.set()

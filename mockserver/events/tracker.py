@@ -38,7 +38,11 @@ def _settled_at(task: Task) -> float:
     if task.ending is not None:
         return task.ending.at
     end = task.planned_end
-    return end if math.isfinite(end) else task.halts_at
+    if math.isfinite(end):
+        return end
+    if task.script is not None:  # a recording that never ended: its last observation
+        return task.created_at + task.script.observations[-1].offset
+    return task.halts_at
 
 
 def _guess(task: Task, current: Stage, step: int) -> float:

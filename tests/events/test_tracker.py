@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.engine.events import TaskChanged, TaskEnded
-from mockserver.engine.tasks import Ending, Failure, Stall, Task, TaskStatus
+from mockserver.engine.tasks import Ending, Failure, Observation, Script, Stall, Task, TaskStatus
 from mockserver.events.tracker import Tracker, next_change
 
 START = 1_000.0
@@ -75,6 +75,22 @@ def test_a_task_followed_midway_gives_only_what_comes_after() -> None:
     tracker.follow(task(), START + 41)  # running, progress 50
     first = tracker.run_to(START + 50)[0]
     assert first.data.task.observe(first.time).progress == 60
+
+
+def test_a_replayed_lifecycle_changes_at_its_recorded_offsets() -> None:
+    seen = [
+        (0, "queued", 0),
+        (3, "running", 5),
+        (10, "running", 40),
+        (20, "running", 41),
+        (30, "succeeded", 100),
+    ]
+    script = Script(tuple(Observation(o, TaskStatus(s), p, None) for o, s, p in seen))
+    tracker = Tracker(step=10)
+    tracker.follow(task(script=script), START)
+    events = tracker.run_to(START + 100)
+    shown = [(e.kind, round(e.time - START, 4), e.data.task.observe(e.time).progress) for e in events]
+    assert shown == [("task.changed", 3, 5), ("task.changed", 10, 40), ("task.ended", 30, 100)]
 
 
 def test_forgetting_a_key_drops_its_tasks_and_a_dropped_task_gives_nothing_more() -> None:
