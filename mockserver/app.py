@@ -26,7 +26,7 @@ from mockserver.metrics import Metrics
 from mockserver.providers import PROVIDERS, Provider
 from mockserver.runtime import Runtime
 from mockserver.settings import MEMORY_STORE, REDIS_SCHEMES, Settings
-from mockserver.spec import Operation, load_spec
+from mockserver.spec import Operation, Spec, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
 from mockserver.upstream import recordings
@@ -39,6 +39,8 @@ from mockserver.web.routes import Router, snake
 
 if TYPE_CHECKING:
     import httpx
+
+    from mockserver.upstream.upstreams import Upstreams
 
 FILE_OPERATION = "getResultVideo"
 CONTROL_ERROR = "ControlError"  # openapi/control.yaml's error envelope
@@ -122,6 +124,22 @@ def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Hand
     return found
 
 
+def _upstreams(
+    settings: Settings,
+    engine: Engine,
+    guard: CallbackGuard,
+    registry: dict[str, Provider],
+    specs: dict[str, Spec],
+) -> Upstreams | None:
+    """The proxied providers, if any: imported only then (httpx with them), as the callback
+    sender imports it only when a callback is due."""
+    if not settings.upstreams:
+        return None
+    from mockserver.upstream.upstreams import Upstreams
+
+    return Upstreams(settings, engine, guard, registry, specs)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -173,6 +191,9 @@ def create_app(
     runtime = Runtime(engine, sender, settle_seconds=settings.settle_seconds)
     hub, metrics = build_events(settings, engine, store)
     runtime.on_stop(hub.close)
+    upstream = _upstreams(settings, engine, guard, registry, specs)
+    if upstream is not None:
+        runtime.on_stop(upstream.close)
     fake = Fake(
         settings,
         engine,
@@ -186,6 +207,7 @@ def create_app(
         known_hosts=known_hosts(settings),
         request_log=RequestLog(settings.log_format) if settings.log_requests else None,
         replay=replay_book(settings, registry),
+        upstream=upstream,
     )
 
     apis = [
@@ -226,7 +248,13 @@ def create_app(
         error_schema=CONTROL_ERROR,
     )
     apis += [control, files]
-    router = Router(apis, lambda api, op: Endpoint(api, op, api.handlers[op.id], fake), fallback=control)
+
+    def endpoint(api: Api, op: Operation) -> Endpoint:
+        """The operation's endpoint: forwarded for a proxied provider, else the fake's handler."""
+        forwarder = upstream.endpoint(api, op, fake) if upstream is not None else None
+        return forwarder if forwarder is not None else Endpoint(api, op, api.handlers[op.id], fake)
+
+    router = Router(apis, endpoint, fallback=control)
     conformance = (
         Conformance({api.slug: api for api in apis}, fake.violations) if settings.check_responses else None
     )

@@ -31,6 +31,7 @@ from mockserver.metrics import MULTIPROCESS
 from mockserver.providers import PROVIDERS
 from mockserver.settings import DOC, ENV_PREFIX, SHOWN, Settings, parse_credits
 from mockserver.upstream import recordings
+from mockserver.upstream.har import HarError
 from mockserver.web.asgi import MockApp
 from mockserver.web.hosts import is_loopback
 
@@ -39,6 +40,7 @@ WORKER_APP = "mockserver.cli:worker_app"
 NEEDS_SHARED_STORE = (
     "--workers {} needs a shared store: run redis-server and add --store redis://127.0.0.1:6379/0"
 )
+ONE_RECORDER = "--record writes one file from one process: use --workers 1 (or one recording per fake)"
 # Settings the flags below set (log_requests through --log-level); the others are read from
 # the environment only, and the help lists them.
 FLAG_FIELDS = frozenset(
@@ -63,6 +65,11 @@ FLAG_FIELDS = frozenset(
         "log_format",
         "replay",
         "replay_strict",
+        "upstreams",
+        "max_creates",
+        "record",
+        "record_secrets",
+        "public_url",
     }
 )
 SETTINGS = {f.name: f for f in dataclasses.fields(Settings)}
@@ -148,6 +155,7 @@ def banner(settings: Settings, seed: int) -> str:
             + ", ".join(settings.replay)
             + ("  (strict: a create no recording holds is refused)" if settings.replay_strict else "")
         )
+    lines += _upstream_lines(settings)
     if settings.allow_callback_hosts:
         lines.append(
             "  CALLBACKS to local receivers are ON for: "
@@ -178,6 +186,36 @@ def _apis(settings: Settings, base: str) -> list[str]:
         if provider.settings:
             shown = ", ".join(f"{name}={_default(getattr(settings, name))}" for name in provider.settings)
             lines.append(f"  {provider.slug:<8} settings  {shown}")
+    return lines
+
+
+def _upstream_lines(settings: Settings) -> list[str]:
+    """What the banner says of proxied providers: each upstream, the budget, the recording and
+    whether callbacks are observed."""
+    urls = settings.upstream_urls()
+    if not urls:
+        return []
+    lines = [
+        f"  {slug:8} UPSTREAM  {url}  (forwarded with the caller's own key; checked against the spec)"
+        for slug, url in urls.items()
+    ]
+    lines.append(
+        f"  upstream budget    at most {settings.max_creates} create(s) forwarded this run (--max-creates), "
+        "then the provider's 429 locally"
+    )
+    if settings.record:
+        kept = (
+            "signed links kept"
+            if settings.record_secrets
+            else "keys fingerprinted, URL query strings removed"
+        )
+        lines.append(f"  recording to       {settings.record} (HAR 1.2; {kept})")
+    relay = (
+        f"relayed through {settings.public_url.rstrip('/')}/__mock/relay/..."
+        if settings.public_url
+        else ("NOT observed: no --public-url, so callback URLs pass through to the provider")
+    )
+    lines.append(f"  callbacks          {relay}; drift report at /__mock/drift")
     return lines
 
 
@@ -332,6 +370,31 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help=_about("workers"),
 )
 @flag(
+    "--upstream",
+    "upstreams",
+    multiple=True,
+    metavar="PROVIDER=URL",
+    envvar=_env("upstreams"),
+    help=_about("upstreams"),
+)
+@flag(
+    "--max-creates",
+    default=20,
+    type=click.IntRange(min=0),
+    envvar=_env("max_creates"),
+    help=_about("max_creates"),
+)
+@flag(
+    "--record",
+    default=None,
+    metavar="FILE.har",
+    type=click.Path(dir_okay=False),
+    envvar=_env("record"),
+    help=_about("record"),
+)
+@flag("--record-secrets", is_flag=True, envvar=_env("record_secrets"), help=_about("record_secrets"))
+@flag("--public-url", default=None, metavar="URL", envvar=_env("public_url"), help=_about("public_url"))
+@flag(
     "--log-level",
     default="info",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -372,6 +435,11 @@ def main(
     control_token: str | None,
     store: str,
     workers: int,
+    upstreams: tuple[str, ...],
+    max_creates: int,
+    record: str | None,
+    record_secrets: bool,
+    public_url: str | None,
     log_level: str,
     log_format: str,
     replay: tuple[str, ...],
@@ -397,6 +465,11 @@ def main(
         "workers": workers,
         "replay": _split(replay),
         "replay_strict": replay_strict,
+        "upstreams": _split(upstreams),
+        "max_creates": max_creates,
+        "record": record,
+        "record_secrets": record_secrets,
+        "public_url": public_url,
     }
     if keys:
         options["keys"] = _split(keys)
@@ -410,9 +483,18 @@ def main(
         raise click.ClickException(NEEDS_SHARED_STORE.format(workers))
     for path in settings.replay:  # read once here: a bad file is one line, before anything starts
         try:
-            recordings.read(path)
+            found = recordings.read(path)
         except recordings.UnreadableRecording as error:
             raise click.ClickException(f"cannot replay {error}") from None
+        if not found:
+            raise click.ClickException(f"cannot replay {path}: it holds no exchange the proxy recorded")
+    if workers > 1 and settings.record:
+        raise click.ClickException(ONE_RECORDER)
+    unknown = sorted(set(settings.upstream_urls()) - set(PROVIDERS))
+    if unknown:
+        raise click.ClickException(
+            f"--upstream {', '.join(unknown)}: not a provider this fake serves ({', '.join(PROVIDERS)})"
+        )
     # Decided once here, so the banner and the app (and every worker) agree on it.
     settings = dataclasses.replace(settings, control_token=control_token_of(settings))
     logs.configure(log_level.upper(), settings.log_format)
@@ -430,7 +512,10 @@ def main(
 def _serve(settings: Settings, sock: socket.socket) -> None:
     """Print the banner, serve on the bound socket, and say when it is ready."""
     if settings.workers == 1:
-        app = create_app(settings)
+        try:
+            app = create_app(settings)
+        except HarError as error:
+            raise click.ClickException(f"--record: {error}") from None
         _tune_gc()
         click.echo(banner(settings, app.state.mock.engine.seed))
         ready = functools.partial(click.echo, ready_line(settings))

@@ -23,6 +23,7 @@ from mockserver.spec import Spec
 
 if TYPE_CHECKING:
     from mockserver.providers.base import Provider
+    from mockserver.upstream.upstreams import Upstreams
 
 
 @dataclass(eq=False)
@@ -40,6 +41,7 @@ class Fake:
     known_hosts: frozenset[str] = frozenset()  # names the fake is reached by (web/hosts.py)
     request_log: RequestLog | None = None  # a line per request (settings.log_requests)
     replay: Book | None = None  # the recordings being replayed (settings.replay, or loaded later)
+    upstream: Upstreams | None = None  # the proxied providers (settings.upstreams), if any
 
     def serving(self, operation: str | None) -> list[Provider]:
         """The providers that serve `operation` (all of them for None)."""

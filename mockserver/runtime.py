@@ -45,12 +45,13 @@ class Runtime:
         self._here: _Loop | None = None
         self._serving = LoopMark()  # the loop the driver runs on
         self._last_prune = time.monotonic()
-        self._closers: list[Callable[[], Awaitable[None]]] = []
+        self._closing: list[Callable[[], Awaitable[None]]] = []
         engine.effects.on_schedule = self._on_schedule
 
-    def on_stop(self, closer: Callable[[], Awaitable[None]]) -> None:
-        """Run `closer` first when stopping (the event stream, its transport)."""
-        self._closers.append(closer)
+    def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Run `close` when the fake stops (after the callbacks, before the store closes): the event
+        stream, the upstreams."""
+        self._closing.append(close)
 
     @property
     def serving(self) -> asyncio.AbstractEventLoop | None:
@@ -84,8 +85,6 @@ class Runtime:
             self._serving.set(None)
 
     async def stop(self) -> None:
-        for closer in self._closers:
-            await closer()
         here, self._here = self._here, None
         self._serving.set(None)
         for task in (here.driver, here.heart) if here is not None else ():
@@ -94,6 +93,8 @@ class Runtime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.sender.stop()
+        for close in self._closing:
+            await close()
         if self._opened:
             self._opened = False
             await self.engine.close()

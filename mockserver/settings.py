@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "MOCKSERVER_"
 DEFAULT_KEY = "mock-key"
@@ -93,9 +94,10 @@ class Settings:
     clock_start: float = _setting(MANUAL_CLOCK_START, "Where a manual clock starts (Unix seconds).")
     public_url: str | None = _setting(
         None,
-        "Base of result links; without it a link uses the `Host` the client sent if the fake is reached "
-        "by that name (loopback names, the address reached, `--allow-host`), else the address the "
-        "connection reached.",
+        "The fake's own address as others reach it: the base of result links, and of the callback relay "
+        "a proxied provider calls back (`--upstream`). Without it a link uses the `Host` the client sent if "
+        "the fake is reached by that name (loopback names, the address reached, `--allow-host`), else the "
+        "address the connection reached; and a proxied create's callback URL passes through unobserved.",
     )
     allow_hosts: tuple[str, ...] = _setting(
         (),
@@ -169,6 +171,36 @@ class Settings:
     workers: int = _setting(
         1, "Server processes on one port; above 1 needs a shared store (`--store redis://...`)."
     )
+    upstreams: tuple[str, ...] = _setting(
+        (),
+        "`PROVIDER=URL` (repeatable, or comma-separated): forward that provider's requests to its real "
+        "service at URL with the caller's own key, check both ways against the spec, and report drift "
+        "(docs/upstream.md). Other providers stay faked.",
+        shown="none",
+    )
+    max_creates: int = _setting(
+        20,
+        "Creates forwarded to upstreams in this run, by every process sharing the store (a reset keeps "
+        "the count); beyond, the provider's own 429 answers locally. 0 forwards none.",
+    )
+    upstream_timeout: float = _setting(
+        60.0, "Real seconds an upstream may take to answer (to connect, and between reads); then 502."
+    )
+    record: str | None = _setting(
+        None,
+        "Record every proxied exchange (and relayed callback) to this HAR 1.2 file as it happens; an "
+        "existing recording is continued. Keys become fingerprints.",
+    )
+    record_secrets: bool = _setting(
+        False,
+        "Keep URL query strings (signed result links, webhook tokens) in the recording; keys are "
+        "fingerprinted all the same.",
+    )
+    drift_time_factor: float = _setting(
+        3.0,
+        "How far (a factor either way) a recorded queue or run time may be from the fake's "
+        "(`queue_seconds`, `run_seconds`, at its speed) before the drift report calls it drift.",
+    )
     node_timeout: float = _setting(
         5.0,
         "Real seconds without a heartbeat after which a process sharing a Redis store counts as gone "
@@ -229,6 +261,24 @@ class Settings:
             raise ValueError("events_ping must be positive")
         if self.log_format not in ("text", "json"):
             raise ValueError("log_format must be 'text' or 'json'")
+        self.upstream_urls()  # each PROVIDER=URL well formed
+        if self.max_creates < 0 or self.upstream_timeout <= 0 or self.drift_time_factor <= 1:
+            raise ValueError(
+                "max_creates cannot be negative, upstream_timeout must be positive, drift_time_factor above 1"
+            )
+
+    def upstream_urls(self) -> dict[str, str]:
+        """The upstreams by provider slug (`PROVIDER=URL`), each URL without a trailing slash."""
+        found = {}
+        for pair in self.upstreams:
+            slug, _, url = pair.partition("=")
+            parts = urlsplit(url.strip())
+            if not slug.strip() or parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"upstream {pair!r}: not PROVIDER=URL with an http(s) URL")
+            if parts.query or parts.fragment:
+                raise ValueError(f"upstream {pair!r}: the URL may carry a path, not a query")
+            found[slug.strip()] = url.strip().rstrip("/")
+        return found
 
     @property
     def shared(self) -> bool:
@@ -261,9 +311,9 @@ class Settings:
         return found
 
 
-_TUPLES = {"keys", "allow_callback_hosts", "allow_hosts", "replay"}
+_TUPLES = {"keys", "allow_callback_hosts", "allow_hosts", "replay", "upstreams"}
 _FLOAT_TUPLES = {"callback_retry_delays"}
-_BOOLS = {"accept_any_key", "log_requests", "check_responses", "replay_strict"}
+_BOOLS = {"accept_any_key", "log_requests", "check_responses", "replay_strict", "record_secrets"}
 _INTS = {
     "port",
     "rate_limit",
@@ -279,6 +329,7 @@ _INTS = {
     "events_queue",
     "events_history",
     "events_progress_step",
+    "max_creates",
 }
 _FLOATS = {
     "speed",
@@ -296,6 +347,8 @@ _FLOATS = {
     "aimlapi_usd_per_second",
     "node_timeout",
     "events_ping",
+    "upstream_timeout",
+    "drift_time_factor",
 }
 _OPTIONAL_NUMBERS = {"task_retention", "seed"}
 

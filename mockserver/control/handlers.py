@@ -15,7 +15,7 @@ from mockserver.control import FILES, fake_of, verdicts
 from mockserver.control.events import get_events  # noqa: F401  (served from here)
 from mockserver.control.index import get_health, get_index, get_root  # noqa: F401  (served from here)
 from mockserver.control.rules import rule_from, rule_view
-from mockserver.control.views import clock_view, task_view
+from mockserver.control.views import clock_view, drift_view, task_view
 from mockserver.engine import Failure, Task, TaskAlreadyFinished, TaskNotFound, TaskStatus
 from mockserver.engine.ids import fingerprint
 from mockserver.engine.journal import JournalQuery
@@ -23,7 +23,8 @@ from mockserver.engine.replay import Book
 from mockserver.media.catalog import video_path
 from mockserver.metrics import CONTENT_TYPE as METRICS_TYPE
 from mockserver.spec import FieldError
-from mockserver.upstream.recordings import from_har
+from mockserver.upstream.drift import Report
+from mockserver.upstream.recordings import UnreadableRecording, from_har
 from mockserver.web.errors import ApiError
 from mockserver.web.pipeline import Call
 from mockserver.web.responses import json_response
@@ -182,6 +183,20 @@ async def get_metrics(call: Call) -> Response:
     return Response(await fake_of(call).metrics.exposition(), media_type=METRICS_TYPE)
 
 
+async def get_drift(call: Call) -> Response:
+    upstream = fake_of(call).upstream
+    if upstream is None:
+        return json_response(drift_view(None, Report(0, 0, 0)))
+    return json_response(drift_view(upstream, upstream.report()))
+
+
+async def relay_callback(call: Call) -> Response:
+    upstream = fake_of(call).upstream
+    if upstream is None:
+        raise ApiError(404, message="no provider is proxied (--upstream): there is nothing to relay")
+    return await upstream.relay.relay(call)
+
+
 async def get_spec(call: Call) -> Response:
     spec = fake_of(call).specs.get(call.params["name"])
     if spec is None:
@@ -220,7 +235,11 @@ async def load_replay(call: Call) -> Response:
     book = Book(fake.providers, strict=strict, generation=f"loaded-{await call.engine.number('replay')}")
     if fake.replay is not None:  # what was loaded before stays, from its start, strict as asked now
         book.absorb(fake.replay)
-    if book.load(from_har(call.body)) == 0:
+    try:
+        exchanges = from_har(call.body)
+    except UnreadableRecording as error:
+        raise ApiError(400, param="log", errors=(FieldError("log", str(error)),)) from None
+    if book.load(exchanges) == 0:
         raise ApiError(400, param="log", errors=(FieldError("log", NOTHING_TO_REPLAY),))
     fake.replay = book
     return json_response(_replay_view(book), 201)

@@ -48,6 +48,7 @@ class Provider:
     base_urls: Mapping[str, str] = field(default_factory=dict)
     status_pointer: str = "/status"  # JSON pointer to the status word in a task body
     progress_pointer: str | None = None  # JSON pointer to a 0-100 progress, where it reports one
+    failure_pointer: str | None = None  # JSON pointer to a failed task's business code
     render_callback: RenderCallback | None = None  # its callback body, if it calls back
     # What a task body says, as a recording's observation at an offset from the create (replay).
     observed: ObserveBody | None = None

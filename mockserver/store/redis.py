@@ -174,6 +174,10 @@ class RedisStore:
         last: int = await self._conn().hincrby(self._key("seq"), purpose, count)
         return last - count + 1
 
+    async def tally(self, name: str) -> int:
+        count: int = await self._conn().hincrby(self._key("tallies"), name, 1)  # not a RESET key
+        return count
+
     # -- requests and tasks --------------------------------------------------------------
 
     async def _gated(self, script: str, gate: Gate, *args: Any) -> tuple[Admission, list[Any]]:

@@ -1,62 +1,50 @@
-"""Recordings on disk: HAR 1.2 files with the fields `mockserver/upstream` writes (`_provider`,
-`_operation`, `_kind`, `_task`), read into the exchanges replay works from.
+"""Recordings as replay reads them: the proxy's HAR files (`har.py`), or a HAR document sent to
+the control plane, turned into the engine's recorded exchanges (`mockserver/engine/replay.py`).
 
-Upstream layer: the file format; what is done with it lives in `mockserver/engine/replay.py`.
+Upstream layer: the file format is `har.py`'s; what is done with the exchanges is the engine's.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from mockserver.engine.replay import Exchange
+from mockserver.upstream import har
+
+UnreadableRecording = har.HarError
 
 
-class UnreadableRecording(ValueError):
-    """The file is not a HAR recording (the message says why)."""
+def _replayed(recorded: har.Exchange) -> Exchange:
+    return Exchange(
+        provider=recorded.provider,
+        operation=recorded.operation,
+        kind=recorded.kind,
+        task=recorded.task,
+        started=recorded.started,
+        method=recorded.method,
+        url=recorded.url,
+        request=recorded.request_body,
+        status=recorded.status,
+        response=recorded.response_body,
+    )
 
 
 def read(path: str | Path) -> list[Exchange]:
-    """The exchanges of the recording at `path`."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise UnreadableRecording(f"{path}: {error}") from None
-    if not isinstance(document, Mapping) or not isinstance(document.get("log"), Mapping):
-        raise UnreadableRecording(f"{path}: not a HAR file (no log object)")
-    return from_har(document)
+    """The exchanges of the recording at `path` (a file cut mid-entry keeps its whole entries)."""
+    return [_replayed(recorded) for recorded in har.read(path)]
 
 
 def from_har(document: Mapping[str, Any]) -> list[Exchange]:
-    """The exchanges of a recording (HAR 1.2 with the `_provider`, `_operation`, `_kind` and
-    `_task` fields `mockserver/upstream` writes); entries without them are skipped."""
+    """The exchanges of a HAR document; entries without the proxy's `_provider` are left out."""
+    entries = document.get("log", {}).get("entries", [])
     found = []
-    for entry in document.get("log", {}).get("entries", []):
-        if not isinstance(entry, Mapping) or "_provider" not in entry:
+    for number, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or "_provider" not in entry:
             continue
-        request, response = entry.get("request", {}), entry.get("response", {})
-        found.append(
-            Exchange(
-                provider=entry.get("_provider"),
-                operation=entry.get("_operation"),
-                kind=entry.get("_kind", "request"),
-                task=entry.get("_task"),
-                started=datetime.fromisoformat(entry["startedDateTime"]).timestamp(),
-                method=str(request.get("method", "GET")),
-                url=str(request.get("url", "")),
-                request=_json(request.get("postData", {}).get("text")),
-                status=int(response.get("status", 0)),
-                response=_json(response.get("content", {}).get("text")),
-            )
-        )
-    return found
-
-
-def _json(text: Any) -> Any:
-    try:
-        return json.loads(text) if isinstance(text, str) and text else None
-    except ValueError:
-        return None
+        try:
+            found.append(_replayed(har.exchange_of(entry)))
+        except (KeyError, TypeError, ValueError) as error:
+            raise UnreadableRecording(f"entry {number} is not a complete HAR entry ({error!r})") from None
+    return sorted(found, key=lambda exchange: exchange.started)

@@ -40,17 +40,20 @@ def test_the_reference_client_follows_a_replayed_lifecycle_to_its_end(tmp_path: 
 
 
 def test_the_command_names_what_it_replays_and_refuses_a_bad_file_in_one_line(tmp_path: Path) -> None:
-    good, bad = saved(tmp_path), tmp_path / "broken.har"
-    bad.write_text('{"log": {"entries": [')
-    refused = subprocess.run(
-        [sys.executable, "-m", "mockserver", "--port", "0", "--replay", str(bad)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    assert refused.stderr.strip().splitlines()[-1].startswith(f"Error: cannot replay {bad}")
+    good, bad, empty = saved(tmp_path), tmp_path / "broken.har", tmp_path / "empty.har"
+    bad.write_text("not a recording")
+    empty.write_text('{"log": {"entries": [')  # a recording killed before its first exchange
+    for path, says in ((bad, "is not JSON"), (empty, "holds no exchange the proxy recorded")):
+        refused = subprocess.run(
+            [sys.executable, "-m", "mockserver", "--port", "0", "--replay", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        last = refused.stderr.strip().splitlines()[-1]
+        assert last.startswith("Error: cannot replay") and str(path) in last and says in last
     command = [sys.executable, "-m", "mockserver", "--port", "0", "--replay", str(good), "--replay-strict"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as started:
         try:

@@ -15,6 +15,7 @@ PROVIDER = Provider(
     retrieve_operation="getGeneration",
     result_pointer="/video/url",
     settings=("aimlapi_usd_per_second", "aimlapi_create_status"),
+    failure_pointer="/error/name",
     default_failure="GenerationError",
     cancel_failure="request_cancelled",
     accepts_failure=wire.accepts_failure,

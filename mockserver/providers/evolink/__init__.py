@@ -16,6 +16,7 @@ PROVIDER = Provider(
     result_pointer="/results/0",
     progress_pointer="/progress",
     settings=("evolink_errors",),
+    failure_pointer="/error/code",
     default_failure="service_error",
     cancel_failure="request_cancelled",
     accepts_failure=wire.accepts_failure,
