@@ -3,7 +3,8 @@ as they come, several to a write, a `: ping` comment when nothing has come for a
 client goes or the hub cuts the subscriber off. A cut-off stream ends; if its connection will not
 take the end (its reader stopped reading), the hub resets it after a grace.
 
-Events layer, at the web edge: a plain ASGI response (the server's `abort` from the scope).
+Events layer, at the web edge: a plain ASGI response (the server's `abort` from the scope, and
+`ON_STOP` in it for the server: a stop ends the stream at once).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from mockserver.events.hub import Hub
 from mockserver.events.subscriber import Numbered, Subscriber
+from mockserver.web.asgi import ON_STOP
 from mockserver.web.faults import ABORT
 
 MEDIA_TYPE = "text/event-stream"
@@ -51,9 +53,11 @@ class EventStream(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscriber = self.subscriber
-        abort = scope.get("state", {}).get(ABORT)
+        state = scope.get("state", {})
+        abort = state.get(ABORT)
         if abort is not None:
             subscriber.abort = lambda: abort(True)
+        state[ON_STOP] = subscriber.close
         watcher = asyncio.ensure_future(_watch(receive, subscriber))
         try:
             await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
