@@ -18,8 +18,11 @@ from mockserver.control.access import ControlAccess
 from mockserver.control.views import ControlDialect
 from mockserver.engine import Engine, Task, Timing, starting_state
 from mockserver.engine.replay import Book
+from mockserver.events.hub import Hub, JournalSource, Transport
+from mockserver.events.journal import StoreJournal
 from mockserver.fake import Fake
 from mockserver.logs import RequestLog
+from mockserver.metrics import Metrics
 from mockserver.providers import PROVIDERS, Provider
 from mockserver.runtime import Runtime
 from mockserver.settings import MEMORY_STORE, REDIS_SCHEMES, Settings
@@ -82,6 +85,32 @@ def replay_book(settings: Settings, providers: Mapping[str, Provider]) -> Book |
     for path in settings.replay:
         book.load(recordings.read(path))
     return book
+
+
+def build_events(settings: Settings, engine: Engine, store: Store) -> tuple[Hub, Metrics]:
+    """The event hub and the metrics. With a shared store, this process's events travel to the
+    others (and theirs come here) on a connection of their own, and metrics count from the start
+    (`mockserver/metrics/`); alone, both listen only once someone asks."""
+    transport: Transport | None = None
+    journal: JournalSource = StoreJournal(store)
+    if settings.shared and store.heartbeat is not None:
+        from mockserver.events.redis import RedisEvents
+        from mockserver.store.redis import DEFAULT_PREFIX
+
+        transport = journal = RedisEvents(settings.store, getattr(store, "prefix", DEFAULT_PREFIX))
+        engine.events.listen(transport.publish)
+    hub = Hub(
+        engine,
+        journal,
+        queue=settings.events_queue,
+        history=settings.events_history,
+        step=settings.events_progress_step,
+        transport=transport,
+    )
+    metrics = Metrics(engine)
+    if transport is not None:
+        metrics.start()
+    return hub, metrics
 
 
 def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Handler]:
@@ -160,6 +189,8 @@ def create_app(
         transport=callback_transport,
     )
     runtime = Runtime(engine, sender, settle_seconds=settings.settle_seconds)
+    hub, metrics = build_events(settings, engine, store)
+    runtime.on_stop(hub.close)
     upstream = _upstreams(settings, engine, guard, registry, specs)
     if upstream is not None:
         runtime.on_stop(upstream.close)
@@ -171,6 +202,8 @@ def create_app(
         guard,
         registry,
         specs,
+        hub,
+        metrics,
         known_hosts=known_hosts(settings),
         request_log=RequestLog(settings.log_format) if settings.log_requests else None,
         replay=replay_book(settings, registry),
