@@ -71,6 +71,12 @@ class Call:
         self.snapshot = self.fake.engine.observe(task)
         return self.snapshot
 
+    def created(self, task: Task) -> Snapshot:
+        """The task as the create that made it answers it (`Task.as_created`; the journal shows
+        the same, without a look at the clock)."""
+        self.snapshot = task.as_created()
+        return self.snapshot
+
     @property
     def settings(self) -> Settings:
         return self.fake.settings

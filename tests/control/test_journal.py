@@ -61,6 +61,17 @@ async def test_an_entry_keeps_what_was_asked_and_what_was_answered() -> None:
         assert secret not in str(entry)
 
 
+async def test_a_create_is_journaled_with_the_status_it_answered_when_the_task_skips_the_queue() -> None:
+    # With no queue the task is running as soon as it exists, but the create answers it as
+    # created (queued): the journal shows the status as answered, as control.yaml says.
+    async with client(make_app(queue_seconds=0)) as http:
+        evolink = await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())
+        aimlapi = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body())
+        entries = await journal(http)
+    assert evolink.json()["status"] == "pending" and aimlapi.json()["status"] == "queued"
+    assert [entry["task_status"] for entry in entries] == ["queued", "queued"]
+
+
 async def test_bodies_are_capped_but_their_length_is_kept() -> None:
     async with client(make_app(journal_body_bytes=32)) as http:
         body = evolink_body(prompt="x" * 1000)
