@@ -1,6 +1,7 @@
 """The Redis store's journal entries on their way: every request records one and none waits for
-it. The pending entries go as one script call when no call is on its way, else when the one on
-its way is answered, so under load one call carries the entries of many requests. They go on
+it. The pending entries go as one script call at the end of the event loop's turn when no call
+is on its way, else when the one on its way is answered, so under load one call carries the
+entries of many requests. They go on
 the verbs' connection: a command sent after them is answered after them (a read of the journal,
 a reset), and a process that reads the journal finds its own requests there.
 
@@ -30,9 +31,10 @@ class Batches:
         self._writing = 0  # calls sent and not yet answered
 
     def add(self, entry: bytes, connection: Connection) -> None:
-        self._pending.append(entry)
-        if not self._writing or connection is not self._connection:
-            self.send(connection)
+        pending = self._pending
+        pending.append(entry)
+        if connection is not self._connection or (len(pending) == 1 and not self._writing):
+            connection.loop.call_soon(self.send, connection)  # with the entries of this turn of the loop
         # else: they go when the call on its way is answered
 
     def send(self, connection: Connection) -> None:

@@ -21,7 +21,9 @@ from mockserver.store import resp
 from mockserver.store.address import Address
 from mockserver.store.resp import Arg, ReplyError
 
-Waiting = collections.deque[tuple["asyncio.Future[Any]", float]]
+# Each reply to come: the future it resolves (None: a reply that goes nowhere), and by when.
+Waiting = collections.deque[tuple["asyncio.Future[Any] | None", float]]
+MULTI, EXEC = resp.pack(("MULTI",)), resp.pack(("EXEC",))
 
 
 class Link(asyncio.Protocol):
@@ -40,15 +42,19 @@ class Link(asyncio.Protocol):
         self._outgoing: list[bytes] = []  # commands to write at the end of this turn of the loop
         self._watchdog: asyncio.TimerHandle | None = None
 
-    def send(self, command: bytes) -> asyncio.Future[Any]:
-        """Send one packed command (written with the others of this turn); its reply's future."""
+    def send(self, command: bytes, replies: int = 1) -> asyncio.Future[Any]:
+        """Send packed commands (written with the others of this turn) that get `replies`
+        replies; the future of the last one (those before it go nowhere)."""
         loop = self._loop
         future = loop.create_future()
         if not self.open:  # lost since the caller looked
             future.set_exception(ConnectionError("the connection to the store was lost"))
             return future
         deadline = loop.time() + self._timeout
-        self._waiting.append((future, deadline))
+        waiting = self._waiting
+        for _ in range(replies - 1):
+            waiting.append((None, deadline))
+        waiting.append((future, deadline))
         if not self._outgoing:
             loop.call_soon(self._write)
         self._outgoing.append(command)
@@ -78,7 +84,7 @@ class Link(asyncio.Protocol):
         try:
             while (reply := reader.gets()) is not False:
                 future = waiting.popleft()[0]
-                if future.done():  # its caller was cancelled: the reply goes nowhere
+                if future is None or future.done():  # none, or its caller was cancelled
                     continue
                 if type(reply) is ReplyError:
                     future.set_exception(reply)
@@ -118,17 +124,19 @@ class Link(asyncio.Protocol):
             self._watchdog = None
         while self._waiting:
             future = self._waiting.popleft()[0]
-            if not future.done():
+            if future is not None and not future.done():
                 future.set_exception(kind(reason))
 
 
 class Connection:
-    """The link to the store on one event loop: opened by the first command, and opened again
-    by the first command after it was lost (a store that went away and came back). Commands
-    sent while it opens wait for that one opening; if it fails, they fail with its reason."""
+    """The link to the store on the event loop it is made on: opened by the first command, and
+    opened again by the first command after it was lost (a store that went away and came back).
+    Commands sent while it opens wait for that one opening; if it fails, they fail with its
+    reason."""
 
     def __init__(self, address: Address, scripts: Sequence[str] = ()) -> None:
         self.address = address
+        self.loop = asyncio.get_running_loop()
         self._scripts = scripts  # loaded on every opening: EVALSHA finds them
         self._link: Link | None = None
         self._opening: asyncio.Future[Link] | None = None
@@ -138,7 +146,15 @@ class Connection:
         link = self._link
         if link is not None and link.open:
             return link.send(resp.pack_command(args))
-        return asyncio.ensure_future(self._reopened(args))
+        return asyncio.ensure_future(self._reopened(resp.pack_command(args)))
+
+    def transaction(self, *commands: tuple[Arg, ...]) -> asyncio.Future[Any]:
+        """Send commands that Redis runs together, nothing between them (MULTI ... EXEC); the
+        future of their replies."""
+        link, packed = self._link, [MULTI, *map(resp.pack_command, commands), EXEC]
+        if link is not None and link.open:
+            return link.send(b"".join(packed), len(packed))
+        return asyncio.ensure_future(self._reopened(b"".join(packed), len(packed)))
 
     async def close(self) -> None:
         link, self._link = self._link, None
@@ -146,12 +162,12 @@ class Connection:
             link.close()
             await asyncio.wait([link.closed], timeout=self.address.reply_timeout)
 
-    async def _reopened(self, args: tuple[Arg, ...]) -> Any:
+    async def _reopened(self, packed: bytes, replies: int = 1) -> Any:
         if self._opening is None:
             self._opening = asyncio.ensure_future(self._open())
             self._opening.add_done_callback(self._opened)
         link = await asyncio.shield(self._opening)
-        return await link.send(resp.pack_command(args))
+        return await link.send(packed, replies)
 
     def _opened(self, opening: asyncio.Future[Link]) -> None:
         self._opening = None
@@ -159,7 +175,7 @@ class Connection:
             self._link = opening.result()
 
     async def _open(self) -> Link:
-        address, loop = self.address, asyncio.get_running_loop()
+        address, loop = self.address, self.loop
 
         def link() -> Link:
             return Link(loop, address.reply_timeout)

@@ -4,8 +4,9 @@
 Store layer: imports the engine's records, the codec and the store's own connection
 (`connection.py`, which speaks Redis's protocol itself: in C with hiredis, `pip install
 'videogen-mock[redis]'`, else in Python). Verbs that read then write are one Lua script each
-(`lua.py`): a poll or a create costs one command. Journal entries are written in batches, a
-moment after their answers (`batches.py`). Fake-time deadlines are data (the `timers` sorted
+(`lua.py`): a create is one call; a poll is one transaction of three reads where its gate only
+reads (no rate limit, no fault rule), else one script. Journal entries are written in batches,
+a moment after their answers (`batches.py`). Fake-time deadlines are data (the `timers` sorted
 set), never key expiry; only heartbeats expire, in real time.
 """
 
@@ -186,6 +187,17 @@ class RedisStore:
 
     @reaching
     async def read_task(self, gate: Gate, task_id: str) -> tuple[Admission, Task | None]:
+        # Outside any rate limit and with no fault rule waiting, the gate only reads: the clock's
+        # version, the rules and the task read together (a transaction costs Redis a fraction of
+        # a script) decide; else, or with a stale clock, the script does.
+        if not (gate.limited and gate.per_minute > 0):
+            version, rules, raw = await self._conn().transaction(
+                ("HGET", self._key("clock"), "v"),
+                ("LLEN", self._key("rules")),
+                ("HGET", self._key("tasks"), task_id),
+            )
+            if not rules and (version is None or int(version) == gate.clock_version):
+                return ADMITTED, None if raw is None else codec.decode_task(raw)
         admission, reply = await self._gated("READ_TASK", gate, task_id)
         if not admission.admitted or reply[2] is None:
             return admission, None

@@ -121,6 +121,16 @@ async def test_replies_keep_their_kinds_and_a_refused_command_raises_its_error(
     assert await connection.call("PING") == b"PONG"  # the connection goes on after an error
 
 
+async def test_a_transaction_answers_its_commands_replies_together_and_others_go_on_in_order(
+    connection: Connection,
+) -> None:
+    key = redis_server.prefix() + "list"
+    before = connection.call("RPUSH", key, "a")
+    together = connection.transaction(("RPUSH", key, "b"), ("LRANGE", key, 0, -1), ("LLEN", key))
+    after = connection.call("LLEN", key)
+    assert (await before, await together, await after) == (1, [2, [b"a", b"b"], 2], 2)
+
+
 async def test_a_connection_the_server_closed_is_opened_again_by_a_later_command(
     connection: Connection, redis_base: str
 ) -> None:
