@@ -25,6 +25,7 @@ from mockserver.settings import Settings
 from mockserver.spec import Operation, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
+from mockserver.ui import handlers as ui_handlers
 from mockserver.web.api import Api, Handler
 from mockserver.web.asgi import MockApp
 from mockserver.web.conformance import Conformance
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     import httpx
 
 FILE_OPERATION = "getResultVideo"
+UI = "ui"  # the dashboard's operations: pages of the control plane served without its token
+UI_OPERATIONS = frozenset({"getDashboard", "getDashboardAsset"})
 CONTROL_ERROR = "ControlError"  # openapi/control.yaml's error envelope
 # Sequence numbers a process takes from a shared store at a time: one round trip per block.
 SHARED_ID_BLOCK = 1000
@@ -142,7 +145,8 @@ def create_app(
         )
         for slug, provider in registry.items()
     ]
-    control_ops = frozenset(specs[CONTROL].operations) - {FILE_OPERATION}
+    control_ops = frozenset(specs[CONTROL].operations) - {FILE_OPERATION} - UI_OPERATIONS
+    access = ControlAccess.of(settings)
     control = Api(
         CONTROL,
         specs[CONTROL],
@@ -152,8 +156,19 @@ def create_app(
         journaled=False,
         guarded=False,
         error_schema=CONTROL_ERROR,
-        access=ControlAccess.of(settings),
+        access=access,
         json_any_type=True,
+    )
+    ui = Api(
+        UI,
+        specs[CONTROL],
+        ControlDialect(),
+        _handlers(ui_handlers, (specs[CONTROL].operations[op] for op in UI_OPERATIONS)),
+        operations=UI_OPERATIONS,
+        journaled=False,
+        guarded=False,
+        error_schema=CONTROL_ERROR,
+        access=access.for_pages(),
     )
     files = Api(
         FILES,
@@ -164,7 +179,7 @@ def create_app(
         guarded=False,
         error_schema=CONTROL_ERROR,
     )
-    apis += [control, files]
+    apis += [control, ui, files]
     router = Router(apis, lambda api, op: Endpoint(api, op, api.handlers[op.id], fake), fallback=control)
     conformance = (
         Conformance({api.slug: api for api in apis}, fake.violations) if settings.check_responses else None
