@@ -1,0 +1,136 @@
+"""The dashboard in a real browser, on a task's way through the fake: a task created through
+the API shows at once with its progress bar; the clock advanced from the page completes it and
+its video plays; a failure forced from the page shows its code; the timeline draws the task's
+status, the client's requests and each callback attempt."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from mockserver.spec import read_document
+from tests.helpers import AUTH, EVOLINK_CREATE, evolink_body
+from tests.ui.browser import shot, wait
+from tests.ui.page import Dashboard, serving
+
+pytestmark = pytest.mark.slow
+
+
+def create(http: Any, **changes: Any) -> str:
+    response = http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body(**changes))
+    assert response.status_code == 200, response.text
+    task_id: str = response.json()["id"]
+    return task_id
+
+
+def test_a_task_created_through_the_api_shows_within_a_second_with_its_progress_bar(driver: Any) -> None:
+    with serving() as (base, http):
+        page = Dashboard(driver, base).open()
+        assert page.find("#tasks-empty").is_displayed()
+        # polling the control plane, or on the event stream where this fake serves one
+        mode = "stream" if "/__mock/events" in read_document("control")["paths"] else "polling"
+        wait(lambda: page.js("return document.body.dataset.mode") == mode, what=f"the page {mode}")
+        task_id = create(http)
+        created = time.monotonic()
+        wait(lambda: page.row(task_id), timeout=5, what="the new task's row")
+        took = time.monotonic() - created
+        assert took < 1.0, f"the row showed {took:.2f} s after the create"
+        assert page.cell(task_id, "[role=progressbar]", "aria-valuenow") == "0"
+        assert page.row_status(task_id) == "queued"
+        http.post("/__mock/clock/advance", json={"seconds": 40})
+        progress = http.get(f"/__mock/tasks/{task_id}").json()["progress"]
+        assert 0 < progress < 100
+        wait(
+            lambda: page.cell(task_id, "[role=progressbar]", "aria-valuenow") == str(progress), what="the bar"
+        )
+        share = "const r = (css) => document.querySelector(css).getBoundingClientRect().width;" + (
+            "return r('tr[data-task] .fill') / r('tr[data-task] .track');"
+        )
+        wait(lambda: abs(page.js(share) - progress / 100) < 0.02, what="the bar drawn to its share")
+        shot(driver, "tasks")
+
+
+def test_advancing_the_clock_from_the_page_completes_the_task_and_its_video_plays(driver: Any) -> None:
+    with serving() as (base, http):
+        task_id = create(http)
+        page = Dashboard(driver, base).open()
+        wait(lambda: page.row(task_id), what="the task's row")
+        field = page.find("#advance-seconds")
+        field.clear()
+        field.send_keys("80")
+        page.find("#advance-go").click()
+        wait(lambda: page.row_status(task_id) == "succeeded", what="the row showing succeeded")
+        assert http.get("/__mock/clock").json()["now"] == 1767225600 + 80  # through the control plane
+        page.row(task_id).find_element("css selector", "a.play").click()
+        video = page.find("#task-detail video")
+        state = wait(
+            lambda: page.js(
+                "const v = arguments[0]; return v.readyState >= 1 && {duration: v.duration}",
+                video,
+            ),
+            what="the video's metadata",
+        )
+        assert state["duration"] == pytest.approx(5, abs=0.5)
+        page.js("arguments[0].play()", video)
+        wait(lambda: page.js("return arguments[0].currentTime", video) > 0, what="the video playing")
+        shot(driver, "task-completed")
+
+
+def test_failing_a_task_from_the_page_with_a_code_shows_that_code(driver: Any) -> None:
+    with serving() as (base, http):
+        task_id = create(http)
+        page = Dashboard(driver, base).open()
+        wait(lambda: page.row(task_id), what="the task's row").click()
+        code = page.find("#task-detail form.fail input")
+        code.send_keys("content_policy_violation")
+        page.find("#task-detail form.fail button").click()
+        wait(lambda: page.row_status(task_id) == "failed", what="the row showing failed")
+        assert page.cell(task_id, "td.outcome") == "content_policy_violation"
+        assert http.get(f"/__mock/tasks/{task_id}").json()["error_code"] == "content_policy_violation"
+        assert page.find("#task-detail .actions button.complete").get_attribute("disabled") is not None
+
+
+def test_a_code_the_provider_does_not_report_is_refused_and_the_page_says_why(driver: Any) -> None:
+    with serving() as (base, http):
+        task_id = create(http)
+        page = Dashboard(driver, base).open(f"#task/{task_id}")
+        page.find("#task-detail form.fail input").send_keys("NoSuchCode")
+        page.find("#task-detail form.fail button").click()
+        toast = wait(lambda: page.text("#toast .toast.bad"), what="the error")
+        assert "400" in toast and "NoSuchCode" in toast
+        assert http.get(f"/__mock/tasks/{task_id}").json()["status"] == "queued"
+
+
+def test_the_timeline_draws_the_status_each_request_and_each_callback_attempt(driver: Any) -> None:
+    # Nothing listens on the callback's port: every attempt fails and is retried on schedule.
+    with serving(allow_callback_hosts=("127.0.0.1",)) as (base, http):
+        task_id = create(http, callback_url="http://127.0.0.1:9/hook")
+        for seconds in (20, 20, 39):
+            http.post("/__mock/clock/advance", json={"seconds": seconds})
+            http.get(f"/v1/tasks/{task_id}", headers=AUTH)
+        for seconds in (1, 2, 4, 8):
+            http.post("/__mock/clock/advance", json={"seconds": seconds})
+        [delivery] = http.get("/__mock/callbacks").json()["callbacks"]
+        page = Dashboard(driver, base).open(f"#task/{task_id}")
+        wait(
+            lambda: len(page.finds("svg.timeline g.attempt")) == len(delivery["attempts"]),
+            what="the attempts",
+        )
+        assert page.finds("svg.timeline .phase.queued") and page.finds("svg.timeline .phase.running")
+        assert page.finds("svg.timeline .end.succeeded")
+        journal = http.get("/__mock/requests").json()["requests"]
+        polls = [e["seq"] for e in journal if e["task"] == task_id]
+        assert len(polls) == 4  # the create and three polls
+
+        def marks() -> list[int]:
+            return [int(m.get_attribute("data-seq")) for m in page.finds("svg.timeline a.mark")]
+
+        wait(lambda: marks() == polls, what="a mark for each request (the journal read)")
+        outcomes = [g.get_attribute("data-outcome") for g in page.finds("svg.timeline g.attempt")]
+        assert outcomes == [a["outcome"] for a in delivery["attempts"]] == ["connection_error"] * 4
+        assert len(page.finds("svg.timeline line.retry")) == 3
+        gaps = [g.text for g in page.finds("#task-detail .deliveries .gap")]
+        assert gaps == ["+1 s", "+2 s", "+4 s"]  # the retry schedule, as it ran
+        shot(driver, "timeline")
