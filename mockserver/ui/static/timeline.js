@@ -1,6 +1,7 @@
 // One task's life as a picture on the fake clock (SVG): its status over time, each request the
 // client made for it (the create and every poll, from the journal), each callback attempt with
-// its outcome and the gaps between attempts (the retry schedule as it ran).
+// its outcome, and, where a delivery was retried, its attempts drawn again on their own scale
+// with the gaps between them (the retry schedule as it ran).
 
 import { s, span, stamp, statusClass } from "./dom.js";
 
@@ -9,6 +10,9 @@ const RIGHT = 18;
 const TOP = 18; // room for the "now" label
 const LANE = 40;
 const AXIS = 28;
+const RETRY_ROW = 40;
+const RETRY_ROWS = 3; // deliveries drawn on their own scale, at most
+const TICK_WIDTH = 64; // pixels a tick's label needs
 const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 43200, 86400];
 const OUTCOME = { success: "ok", pending: "pending", http_error: "warn", redirect: "warn" };
 
@@ -23,12 +27,22 @@ function range(task, requests, deliveries, now) {
   return [start, end + (end - start) * 0.04];
 }
 
+/** "+45 s", "+1:15", "+2:00:00": short enough for an axis. */
+function offset(seconds) {
+  const whole = Math.round(seconds);
+  if (whole < 60) return `+${whole} s`;
+  const pad = (n) => String(n).padStart(2, "0");
+  const [h, m, sec] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
+  return h ? `+${h}:${pad(m)}:${pad(sec)}` : `+${m}:${pad(sec)}`;
+}
+
 function axis(x, start, end, width, y) {
-  const step = STEPS.find((size) => (end - start) / size <= 7) || 86400 * 7;
+  const most = Math.max(2, Math.floor((width - LEFT - RIGHT) / TICK_WIDTH));
+  const step = STEPS.find((size) => (end - start) / size <= most) || 86400 * 7;
   const marks = [s("line", { class: "axis", x1: LEFT, x2: width - RIGHT, y1: y, y2: y })];
   for (let t = 0; start + t <= end; t += step) {
     marks.push(s("line", { class: "grid-line", x1: x(start + t), x2: x(start + t), y1: TOP, y2: y }));
-    marks.push(s("text", { class: "tick", x: x(start + t), y: y + 16, "text-anchor": "middle" }, `+${span(t)}`));
+    marks.push(s("text", { class: "tick", x: x(start + t), y: y + 16, "text-anchor": "middle" }, offset(t)));
   }
   return marks;
 }
@@ -117,33 +131,57 @@ function requestLane(x, requests) {
   })];
 }
 
+function attemptMark(delivery, attempt, cx, y, r) {
+  const kind = OUTCOME[attempt.outcome] || "bad";
+  const answer = attempt.status_code ? ` ${attempt.status_code}` : "";
+  const detail = attempt.detail ? ` (${attempt.detail})` : "";
+  return s(
+    "g",
+    { class: `attempt ${kind}`, "data-outcome": attempt.outcome },
+    s("title", {}, `callback ${delivery.id} attempt ${attempt.number}: ${attempt.outcome}${answer} at ${stamp(attempt.time)}${detail}`),
+    s("circle", { cx, cy: y, r }),
+  );
+}
+
 function callbackLane(x, deliveries) {
   const y = TOP + 2 * LANE + LANE / 2;
   const parts = [];
   for (const delivery of deliveries) {
-    let previous = null;
-    for (const attempt of delivery.attempts) {
-      const cx = x(attempt.time);
-      if (previous) {
-        const px = x(previous.time);
-        parts.push(s("line", { class: "retry", x1: px, x2: cx, y1: y, y2: y }));
-        if (cx - px > 34) {
-          parts.push(s("text", { class: "gap", x: (px + cx) / 2, y: y - 9, "text-anchor": "middle" }, `+${span(attempt.time - previous.time)}`));
-        }
-      }
-      const kind = OUTCOME[attempt.outcome] || "bad";
-      const answer = attempt.status_code ? ` ${attempt.status_code}` : "";
-      parts.push(
-        s(
-          "g",
-          { class: `attempt ${kind}`, "data-outcome": attempt.outcome },
-          s("title", {}, `callback ${delivery.id} attempt ${attempt.number}: ${attempt.outcome}${answer} at ${stamp(attempt.time)}${attempt.detail ? ` (${attempt.detail})` : ""}`),
-          s("circle", { cx, cy: y, r: 6 }),
-        ),
-      );
-      previous = attempt;
-    }
+    const xs = delivery.attempts.map((attempt) => x(attempt.time));
+    if (xs.length > 1) parts.push(s("line", { class: "retry", x1: xs[0], x2: xs[xs.length - 1], y1: y, y2: y }));
+    delivery.attempts.forEach((attempt, i) => parts.push(attemptMark(delivery, attempt, xs[i], y, 5)));
   }
+  return parts;
+}
+
+/** Each retried delivery on its own scale, first attempt to last: the gaps readable however
+ * long the task ran before. */
+function retryLanes(retried, created, top, width) {
+  if (!retried.length) return [];
+  const parts = [s("text", { class: "section-label", x: LEFT - 10, y: top + 4, "text-anchor": "end" }, "retries")];
+  retried.slice(0, RETRY_ROWS).forEach((delivery, row) => {
+    const y = top + row * RETRY_ROW + 20;
+    const attempts = delivery.attempts;
+    const first = attempts[0].time;
+    const last = attempts[attempts.length - 1].time;
+    const left = LEFT + 40;
+    const right = width - RIGHT - 40;
+    const x = (t) => left + ((t - first) / Math.max(last - first, 1e-9)) * (right - left);
+    parts.push(
+      s("text", { class: "lane-label small", x: LEFT - 10, y: y + 4, "text-anchor": "end" }, delivery.id),
+      s("line", { class: "retry", x1: x(first), x2: x(last), y1: y, y2: y }),
+      s("text", { class: "tick", x: x(first), y: y + 20, "text-anchor": "middle" }, offset(first - created)),
+      s("text", { class: "tick", x: x(last), y: y + 20, "text-anchor": "middle" }, offset(last - created)),
+    );
+    attempts.forEach((attempt, i) => {
+      if (i > 0) {
+        const gap = attempt.time - attempts[i - 1].time;
+        const mid = (x(attempt.time) + x(attempts[i - 1].time)) / 2;
+        parts.push(s("text", { class: "gap", x: mid, y: y - 9, "text-anchor": "middle" }, `+${span(gap)}`));
+      }
+      parts.push(attemptMark(delivery, attempt, x(attempt.time), y, 6));
+    });
+  });
   return parts;
 }
 
@@ -151,7 +189,10 @@ function callbackLane(x, deliveries) {
 export function timeline(task, requests, deliveries, now, width) {
   const [start, end] = range(task, requests, deliveries, now);
   const x = (t) => LEFT + ((t - start) / (end - start)) * (width - LEFT - RIGHT);
-  const height = TOP + 3 * LANE + AXIS;
+  const axisY = TOP + 3 * LANE + 2;
+  const retried = deliveries.filter((delivery) => delivery.attempts.length > 1);
+  const rows = Math.min(retried.length, RETRY_ROWS);
+  const height = axisY + AXIS + (rows ? 16 + rows * RETRY_ROW : 0);
   const nowX = x(Math.min(now ?? start, end));
   return s(
     "svg",
@@ -159,11 +200,12 @@ export function timeline(task, requests, deliveries, now, width) {
     lane("status", 0, width),
     lane("requests", 1, width),
     lane("callbacks", 2, width),
-    axis(x, start, end, width, TOP + 3 * LANE + 2),
+    axis(x, start, end, width, axisY),
     statusLane(x, task, now ?? start),
     requestLane(x, requests),
     callbackLane(x, deliveries),
-    s("line", { class: "now", x1: nowX, x2: nowX, y1: TOP, y2: TOP + 3 * LANE + 2 }),
+    s("line", { class: "now", x1: nowX, x2: nowX, y1: TOP, y2: axisY }),
     s("text", { class: "now-label", x: nowX, y: TOP - 6, "text-anchor": "middle" }, "now"),
+    retryLanes(retried, task.created_at, axisY + AXIS + 8, width),
   );
 }
