@@ -62,7 +62,12 @@ class Dashboard:
 
 
 @contextlib.contextmanager
-def serving(**settings: Any) -> Iterator[tuple[str, httpx.Client]]:
-    """A fake (manual clock unless told) on a free loopback port, and a client of it."""
-    with live_server(make_app(**settings)) as base, httpx.Client(base_url=base, timeout=30) as http:
-        yield base, http
+def serving(driver: Any, app: Any = None, **settings: Any) -> Iterator[tuple[Dashboard, httpx.Client]]:
+    """A fake (manual clock unless told) on a free loopback port, its page (not opened yet) and
+    a client of it. The browser leaves the page before the fake stops (an open event stream
+    would hold the fake's shutdown)."""
+    with live_server(app or make_app(**settings)) as base, httpx.Client(base_url=base, timeout=30) as http:
+        try:
+            yield Dashboard(driver, base), http
+        finally:
+            driver.get("about:blank")

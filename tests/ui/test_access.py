@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers import live_server
 from tests.ui.browser import shot, wait
-from tests.ui.page import Dashboard, serving
+from tests.ui.page import serving
 from tests.ui.test_tasks import create
 
 pytestmark = pytest.mark.slow
@@ -28,9 +28,8 @@ fetch(arguments[0] + "/__mock/clock/advance", {method: "POST", mode: "no-cors", 
 
 
 def test_with_a_token_required_the_page_asks_for_it_and_sends_it_only_as_a_header(driver: Any) -> None:
-    with serving(control_token=TOKEN, log_requests=True) as (base, http):
-        driver.get(f"{base}/__mock/ui")
-        page = Dashboard(driver, base)
+    with serving(driver, control_token=TOKEN, log_requests=True) as (page, http):
+        driver.get(f"{page.base}/__mock/ui")
         field = wait(lambda: page.find("#token-dialog[open] #token-input"), what="the token prompt")
         assert not page.find("#token-refused").is_displayed()
         shot(driver, "token")
@@ -70,7 +69,7 @@ def another_site() -> Iterator[str]:
 
 
 def test_a_page_of_another_origin_cannot_make_the_browser_act_on_the_fake(driver: Any) -> None:
-    with serving() as (base, http), another_site() as elsewhere:
+    with serving(driver) as (page, http), another_site() as elsewhere:
         driver.get(elsewhere)
-        assert driver.execute_async_script(FORGERY, base) == "sent"
+        assert driver.execute_async_script(FORGERY, page.base) == "sent"
         assert http.get("/__mock/clock").json()["now"] == 1767225600  # refused: the clock did not move

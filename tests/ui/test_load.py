@@ -15,7 +15,7 @@ import pytest
 from tests.callbacks.receiver import LoopbackReceiver
 from tests.helpers import AUTH, EVOLINK_CREATE, OTHER_AUTH, evolink_body
 from tests.ui.browser import shot, wait
-from tests.ui.page import Dashboard, serving
+from tests.ui.page import serving
 from tests.ui.test_tasks import create
 
 pytestmark = pytest.mark.slow
@@ -50,10 +50,10 @@ def create_many(base: str, count: int, headers_of: Any, **changes: Any) -> list[
 def test_the_page_stays_live_during_a_burst_of_2000_callbacks(driver: Any) -> None:
     with (
         LoopbackReceiver().running() as receiver,
-        serving(allow_callback_hosts=("127.0.0.1",)) as (base, http),
+        serving(driver, allow_callback_hosts=("127.0.0.1",)) as (page, http),
     ):
-        ids = create_many(base, BURST, lambda i: AUTH, callback_url=receiver.url)
-        page = Dashboard(driver, base).open()
+        ids = create_many(page.base, BURST, lambda i: AUTH, callback_url=receiver.url)
+        page.open()
         wait(lambda: page.text("#count-tasks") == f"{BURST:,}", what="every task listed")
         page.js(WATCH)
         page.find("form.advance button[data-seconds='80']").click()  # every task ends: the burst
@@ -84,12 +84,12 @@ def test_the_page_stays_live_during_a_burst_of_2000_callbacks(driver: Any) -> No
 
 def test_the_task_table_stays_responsive_with_10000_tasks(driver: Any) -> None:
     failing = {"X-Mock-Fail": "service_error;after=0", **OTHER_AUTH}  # every tenth: failed at once
-    with serving() as (base, _):
+    with serving(driver) as (page, _):
         started = time.monotonic()
-        create_many(base, MANY, lambda i: failing if i % 10 == 0 else AUTH)
+        create_many(page.base, MANY, lambda i: failing if i % 10 == 0 else AUTH)
         made = time.monotonic() - started
         opened = time.monotonic()
-        page = Dashboard(driver, base).open()
+        page.open()
         wait(lambda: page.text("#f-status button[data-status=''] .n") == f"{MANY:,}", timeout=60, what="all")
         loaded = time.monotonic() - opened
 

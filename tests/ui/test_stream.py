@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import live_server, make_app
+from tests.helpers import make_app
 from tests.ui.browser import wait
-from tests.ui.page import Dashboard
+from tests.ui.page import Dashboard, serving
 from tests.ui.test_tasks import create
 
 pytestmark = pytest.mark.slow
@@ -72,21 +72,19 @@ class WithEvents:
 
 
 @contextlib.contextmanager
-def streaming() -> Iterator[tuple[WithEvents, str, Any]]:
-    import httpx
-
-    app = WithEvents(make_app())
-    with live_server(app) as base, httpx.Client(base_url=base, timeout=10) as http:
+def streaming(driver: Any) -> Iterator[tuple[WithEvents, Dashboard, Any]]:
+    events = WithEvents(make_app())
+    with serving(driver, events) as (page, http):
         try:
-            yield app, base, http
+            yield events, page, http
         finally:
-            if app.queues:
-                app.end()
+            if events.queues:
+                events.end()
 
 
 def test_the_page_follows_the_event_stream_alone_when_the_fake_serves_one(driver: Any) -> None:
-    with streaming() as (events, base, http):
-        page = Dashboard(driver, base).open()
+    with streaming(driver) as (events, page, http):
+        page.open()
         wait(lambda: page.js("return document.body.dataset.mode") == "stream", what="the stream")
         assert page.text("#live") == "live · events"
         assert events.requests[0][b"accept"] == b"text/event-stream"
@@ -157,24 +155,21 @@ def test_the_page_follows_the_event_stream_alone_when_the_fake_serves_one(driver
         wait(lambda: page.js("return document.body.dataset.mode") == "polling", what="the fallback")
         wait(lambda: len(events.requests) == 2 and events.queues, what="a new stream")
         wait(lambda: page.js("return document.body.dataset.mode") == "stream", what="back on the stream")
-        driver.get("about:blank")
 
 
 def test_a_buffered_event_older_than_the_loaded_view_does_not_move_a_task_back(driver: Any) -> None:
     """Events that come while the page loads are applied after the load: one older than what
     the load found (the task is further on by then) is skipped."""
-    with streaming() as (events, base, http):
+    with streaming(driver) as (events, page, http):
         task_id = create(http)
         http.post("/__mock/clock/advance", json={"seconds": 40})
         view = http.get(f"/__mock/tasks/{task_id}").json()
         assert view["status"] == "running"
         events.hold.clear()  # the page's listing of tasks waits until the stale event is sent
-        driver.get(f"{base}/__mock/ui")
+        driver.get(f"{page.base}/__mock/ui")
         wait(lambda: events.requests, what="the page's stream")
         events.emit("task.changed", task={**view, "status": "queued", "progress": 0})
         events.hold.set()
-        page = Dashboard(driver, base)
         wait(lambda: page.row(task_id), what="the task")
         wait(lambda: page.js("return document.body.dataset.mode") == "stream", what="the stream")
         assert page.cell(task_id, "[role=progressbar]", "aria-valuenow") == str(view["progress"])
-        driver.get("about:blank")

@@ -12,21 +12,21 @@ import pytest
 from tests.callbacks.receiver import LoopbackReceiver
 from tests.helpers import AUTH, OTHER_AUTH, OTHER_KEY, evolink_body
 from tests.ui.browser import shot, wait
-from tests.ui.page import Dashboard, serving
+from tests.ui.page import serving
 from tests.ui.test_tasks import create
 
 pytestmark = pytest.mark.slow
 
 
 def test_a_client_polling_too_fast_shows_a_verdict_linked_to_its_journal_entries(driver: Any) -> None:
-    with serving() as (base, http):
+    with serving(driver) as (page, http):
         task_id = create(http)
         for _ in range(4):  # a real second is not spent between polls, nor a fake one
             assert http.get(f"/v1/tasks/{task_id}", headers=AUTH).status_code == 200
         report = http.get("/__mock/verdicts").json()
         [verdict] = [v for v in report["verdicts"] if v["check"] == "poll_too_fast"]
         evidence = [entry["seq"] for finding in verdict["findings"] for entry in finding["evidence"]]
-        page = Dashboard(driver, base).open("#verdicts")
+        page.open("#verdicts")
         card = page.find('article.verdict.failed[data-check="poll_too_fast"]')
         links = [int(a.get_attribute("data-seq")) for a in card.find_elements("css selector", "a.req")]
         assert links == evidence and len(links) >= 3
@@ -40,12 +40,12 @@ def test_a_client_polling_too_fast_shows_a_verdict_linked_to_its_journal_entries
 
 
 def test_the_journal_filters_as_the_control_plane_does(driver: Any) -> None:
-    with serving() as (base, http):
+    with serving(driver) as (page, http):
         task_id = create(http)
         http.get(f"/v1/tasks/{task_id}", headers=AUTH)
         http.get("/v1/tasks/task-unified-1767225600-nosuchid", headers=AUTH)
         http.post("/v1/videos/generations", headers=OTHER_AUTH, json=evolink_body())
-        page = Dashboard(driver, base).open("#journal")
+        page.open("#journal")
 
         def shown() -> list[int]:
             rows = page.finds("#journal-body tr[data-seq]")
@@ -68,8 +68,8 @@ def test_the_journal_filters_as_the_control_plane_does(driver: Any) -> None:
 
 
 def test_fault_rules_are_armed_and_cleared_from_the_page(driver: Any) -> None:
-    with serving() as (base, http):
-        page = Dashboard(driver, base).open("#faults")
+    with serving(driver) as (page, http):
+        page.open("#faults")
         assert page.find("#faults-empty").is_displayed()
         page.find("#fault-operation option[value=getTaskDetail]").click()
         page.find("#fault-form input[name=fault]").send_keys("503")
@@ -90,12 +90,12 @@ def test_fault_rules_are_armed_and_cleared_from_the_page(driver: Any) -> None:
 def test_cancel_redeliver_and_reset_from_the_page_act_through_the_control_plane(driver: Any) -> None:
     with (
         LoopbackReceiver().running() as receiver,
-        serving(allow_callback_hosts=("127.0.0.1",)) as (base, http),
+        serving(driver, allow_callback_hosts=("127.0.0.1",)) as (page, http),
     ):
         called = create(http, callback_url=receiver.url)
         doomed = create(http)
         others = http.post("/v1/videos/generations", headers=OTHER_AUTH, json=evolink_body()).json()["id"]
-        page = Dashboard(driver, base).open(f"#task/{doomed}")
+        page.open(f"#task/{doomed}")
         page.find("#task-detail button.cancel").click()
         wait(lambda: page.row_status(doomed) == "failed", what="the cancelled task")
         assert http.get(f"/__mock/tasks/{doomed}").json()["error_code"] == "request_cancelled"

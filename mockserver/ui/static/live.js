@@ -202,7 +202,7 @@ export class Live extends EventTarget {
     else if (kind === "rules.cleared") {
       this.faults = [];
       this.touch("faults");
-    } else if (kind === "reset") this.resync();
+    } else if (kind === "reset" || kind === "resync") this.resync(); // resync: events were missed
   }
 
   // -- loading --------------------------------------------------------------------------
