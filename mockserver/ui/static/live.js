@@ -3,6 +3,7 @@
 // maps and arrays here and listen for "change" events naming what changed.
 
 const TICK_MS = 500;
+const RENDER_MS = 100;
 const CHUNK = 200; // tasks per listing request
 const JOURNAL_KEPT = 20000; // entries the page holds (the fake's default journal limit)
 const HEAD_PROBES = 5; // listing requests to find the first live task (the oldest may have expired)
@@ -56,7 +57,9 @@ export class Live extends EventTarget {
     this.loading = null;
     this.cursor = 0; // polling: the next chunk the background refresh looks at
     this.wake = [];
-    this.pending = new Set();
+    this.pending = new Set(); // what changed since views last heard
+    this.told = 0; // the timer that will tell them
+    this.toldAt = 0;
   }
 
   // -- what views read ------------------------------------------------------------------
@@ -78,15 +81,19 @@ export class Live extends EventTarget {
 
   // -- change notification ----------------------------------------------------------------
 
+  /** Note that `what` changed; views hear of it at most every RENDER_MS (a burst of events is
+   * one redraw, not one per event). */
   touch(what) {
     this.pending.add(what);
-    if (this.pending.size === 1) {
-      setTimeout(() => {
-        const detail = new Set(this.pending);
-        this.pending.clear();
-        this.dispatchEvent(new CustomEvent("change", { detail }));
-      }, 0);
-    }
+    if (this.told) return;
+    const wait = Math.max(0, this.toldAt + RENDER_MS - performance.now());
+    this.told = setTimeout(() => {
+      this.told = 0;
+      this.toldAt = performance.now();
+      const detail = new Set(this.pending);
+      this.pending.clear();
+      this.dispatchEvent(new CustomEvent("change", { detail }));
+    }, wait);
   }
 
   setError(error) {
