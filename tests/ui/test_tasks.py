@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from mockserver.spec import read_document
-from tests.helpers import AUTH, EVOLINK_CREATE, evolink_body
+from tests.helpers import AUTH, EVOLINK_CREATE, aimlapi_body, evolink_body
 from tests.ui.browser import shot, wait
 from tests.ui.page import serving
 
@@ -137,3 +137,34 @@ def test_the_timeline_draws_the_status_each_request_and_each_callback_attempt(dr
         for gaps in ("svg.timeline text.gap", "#task-detail .deliveries .gap"):
             assert [g.text for g in page.finds(gaps)] == ["+1 s", "+2 s", "+4 s"]  # the schedule as it ran
         shot(driver, "timeline")
+
+
+def test_a_mixed_flow_shows_each_tasks_status_as_the_control_plane_does(driver: Any) -> None:
+    """Tasks of both providers at every stage, one retried callback, one forced failure: the
+    page's counts and rows agree with `GET /__mock/tasks` (the overview screenshot)."""
+    with serving(driver, allow_callback_hosts=("127.0.0.1",)) as (page, http):
+        early = [create(http) for _ in range(3)]
+        watched = create(http, callback_url="http://127.0.0.1:9/hook")  # nothing listens: retried
+        http.post("/v2/video/generations", headers=AUTH, json=aimlapi_body())
+        http.post("/__mock/tasks/" + early[0] + "/fail", json={"code": "content_policy_violation"})
+        for seconds in (30, 25, 24):
+            http.post("/__mock/clock/advance", json={"seconds": seconds})
+            http.get(f"/v1/tasks/{watched}", headers=AUTH)
+        for seconds in (1, 2, 4, 8):
+            http.post("/__mock/clock/advance", json={"seconds": seconds})
+        late = [create(http) for _ in range(2)]
+        http.post("/__mock/clock/advance", json={"seconds": 20})
+        http.get(f"/v1/tasks/{late[0]}", headers=AUTH)
+        page.open(f"#task/{watched}")
+        tasks = http.get("/__mock/tasks").json()["tasks"]
+        for status in ("queued", "running", "succeeded", "failed"):
+            count = sum(task["status"] == status for task in tasks)
+            wait(
+                lambda s=status, n=count: page.text(f"#f-status button[data-status={s}] .n") == str(n),
+                what=status,
+            )
+        assert {task["id"]: task["status"] for task in tasks} == {
+            task["id"]: page.row_status(task["id"]) for task in tasks
+        }
+        wait(lambda: page.finds("svg.timeline text.gap"), what="the retries drawn")
+        shot(driver, "overview")

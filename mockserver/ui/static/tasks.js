@@ -45,7 +45,8 @@ function outcome(task) {
       ? h("a", { class: "play", href: task.result_url, title: "Play the result video" }, "▶ play")
       : h("span", { class: "muted", title: "the result file has expired" }, "expired");
   }
-  return task.status === "failed" ? h("span", { class: "code" }, task.error_code || "failed") : "";
+  const code = task.error_code || "failed";
+  return task.status === "failed" ? h("span", { class: "code", title: code }, code) : "";
 }
 
 export class TasksView {
@@ -245,10 +246,11 @@ export class TasksView {
         h("button", { type: "button", class: "ghost cancel", onclick: () => end("cancel") }, "Cancel task")),
       h("h3", {}, "Timeline ", h("span", { class: "muted small" }, "on the fake clock")),
       d.picture,
-      h("div", { class: "legend" },
+      h("div", { class: "legend", title: "a mark's colour is its answer or outcome" },
         h("span", { class: "key queued" }, "queued"), h("span", { class: "key running" }, "running"),
-        h("span", { class: "key ok" }, "2xx"), h("span", { class: "key warn" }, "4xx"), h("span", { class: "key bad" }, "5xx / failed"),
-        h("span", { class: "key none" }, "no answer"), h("span", { class: "key attempt" }, "callback attempt")),
+        h("span", { class: "key ok" }, "ok"), h("span", { class: "key warn" }, "4xx"),
+        h("span", { class: "key bad" }, "5xx, error, failed"), h("span", { class: "key none" }, "no answer"),
+        h("span", { class: "shape tick" }, "request"), h("span", { class: "shape dot" }, "callback attempt")),
       h("div", { class: "facts-and-player" }, d.facts, d.player),
       h("h3", {}, "Requests for this task"),
       d.requests,
