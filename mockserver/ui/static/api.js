@@ -4,7 +4,7 @@
 
 const TOKEN = "videogen-mock.control-token";
 
-export class ControlError extends Error {
+class ControlError extends Error {
   constructor(status, code, message) {
     super(message);
     this.status = status;

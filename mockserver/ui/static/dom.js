@@ -78,7 +78,7 @@ export function statusClass(status) {
 
 /** A key fingerprint as the fake shows it (sha256: and 12 hex digits) for a key typed in, or
  * null where the browser offers no SHA-256 (a plain-http page beyond loopback). */
-export async function fingerprint(key) {
+async function fingerprint(key) {
   if (!globalThis.crypto || !crypto.subtle) return null;
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
   const hex = [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");

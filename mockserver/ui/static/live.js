@@ -2,23 +2,20 @@
 // when the fake serves one, else by polling the control plane twice a second. Views read the
 // maps and arrays here and listen for "change" events naming what changed.
 
+import { Listing } from "./listing.js";
+
 const TICK_MS = 500;
 const RENDER_MS = 100;
-const CHUNK = 200; // tasks per listing request
 const JOURNAL_KEPT = 20000; // entries the page holds (the fake's default journal limit)
-const HEAD_PROBES = 5; // listing requests to find the first live task (the oldest may have expired)
 // The least time between two fetches of each resource (ms); a slow answer stretches it (x4).
 const EVERY = {
   faults: 2000,
   callbacks: 1000,
   callbacksIdle: 5000,
   verdicts: 2000,
-  background: 500,
   probe: 15000,
 };
 const RANK = { queued: 0, running: 1, succeeded: 2, failed: 2 };
-
-export const FINISHED = new Set(["succeeded", "failed"]);
 
 const sleep = (ms, wake) =>
   new Promise((resolve) => {
@@ -39,8 +36,7 @@ export class Live extends EventTarget {
     this.clock = null;
     this.clockWall = 0;
     this.tasks = new Map(); // id -> view, in creation order
-    this.chunks = []; // polling: the listing's pages, {after, ids}
-    this.chunkOf = new Map();
+    this.listing = new Listing(this); // polling: how the tasks are read
     // The journal is read only once a view needs it (a full read is costly for the fake:
     // about 1.5 s for 20,000 entries), then only what is new.
     this.journal = [];
@@ -55,7 +51,6 @@ export class Live extends EventTarget {
     this.last = {};
     this.loaded = false;
     this.loading = null;
-    this.cursor = 0; // polling: the next chunk the background refresh looks at
     this.wake = [];
     this.pending = new Set(); // what changed since views last heard
     this.told = 0; // the timer that will tell them
@@ -139,7 +134,7 @@ export class Live extends EventTarget {
     if (!this.journalLoaded && (this.interest.journal || this.interest.task)) await this.readJournal();
     if (this.mode !== "stream") {
       await this.fetchClock();
-      await this.pollTasks();
+      if (!(await this.listing.poll())) await this.resync(); // a reset elsewhere
       if (this.journalLoaded) await this.fetchJournal();
       await this.maybe("faults", EVERY.faults, () => this.fetchFaults());
       const callbacks = this.interest.callbacks || this.interest.task;
@@ -228,9 +223,7 @@ export class Live extends EventTarget {
     if (!this.index) this.index = await this.api.get("");
     await this.fetchClock();
     this.tasks = new Map();
-    this.chunks = [];
-    this.chunkOf = new Map();
-    await this.pollTail();
+    await this.listing.readAll();
     this.journal = [];
     this.journalLoaded = false;
     this.journalPending = [];
@@ -319,94 +312,6 @@ export class Live extends EventTarget {
     }
     this.tasks.set(view.id, view);
     this.touch("tasks");
-  }
-
-  /** Polling: a reset elsewhere shows as a different first task; new tasks are at the tail;
-   * the unfinished tasks on screen are refreshed every tick, the others in turn. */
-  async pollTasks() {
-    if ((await this.firstId()) !== this.tasks.keys().next().value) {
-      await this.resync();
-      return;
-    }
-    await this.pollTail();
-    const wanted = new Set();
-    for (const id of this.interest.shown) {
-      const task = this.tasks.get(id);
-      if (task && !FINISHED.has(task.status)) wanted.add(this.chunkOf.get(id));
-    }
-    for (const chunk of [...wanted].slice(0, 3)) await this.fetchChunk(chunk);
-    const selected = this.interest.task && this.tasks.get(this.interest.task);
-    if (selected && !wanted.has(this.chunkOf.get(selected.id))) {
-      const view = await this.api.get(`tasks/${encodeURIComponent(selected.id)}`).catch(() => null);
-      if (view) this.putTask(view, false);
-    }
-    await this.maybe("background", EVERY.background, () => this.refreshUnfinished());
-  }
-
-  async firstId() {
-    let after = null;
-    for (let probe = 0; probe < HEAD_PROBES; probe += 1) {
-      const page = await this.api.get("tasks", { after, limit: 1 });
-      if (page.tasks.length || page.next == null) return page.tasks.length ? page.tasks[0].id : undefined;
-      after = page.next;
-    }
-    return this.tasks.keys().next().value; // the first tasks all expired: no verdict
-  }
-
-  async pollTail() {
-    let index = Math.max(0, this.chunks.length - 1);
-    for (;;) {
-      const chunk = this.chunks[index] || (this.chunks[index] = { after: null, ids: [] });
-      const page = await this.api.get("tasks", { after: chunk.after, limit: CHUNK });
-      this.fillChunk(chunk, page.tasks);
-      if (page.next == null) break;
-      index += 1;
-      if (!this.chunks[index]) this.chunks[index] = { after: page.next, ids: [] };
-    }
-    for (const dropped of this.chunks.splice(index + 1)) this.fillChunk(dropped, []);
-  }
-
-  async fetchChunk(chunk) {
-    const page = await this.api.get("tasks", { after: chunk.after, limit: CHUNK });
-    this.fillChunk(chunk, page.tasks);
-  }
-
-  fillChunk(chunk, views) {
-    const kept = new Set(views.map((view) => view.id));
-    for (const id of chunk.ids) {
-      if (!kept.has(id)) {
-        this.tasks.delete(id);
-        this.chunkOf.delete(id);
-        this.touch("tasks");
-      }
-    }
-    for (const view of views) {
-      const old = this.tasks.get(view.id);
-      if (!old || old.status !== view.status || old.progress !== view.progress || old.result_url !== view.result_url) {
-        this.touch("tasks");
-      }
-      this.tasks.set(view.id, view);
-      this.chunkOf.set(view.id, chunk);
-    }
-    chunk.ids = [...kept];
-  }
-
-  /** Every page holding a task past its end that the page still shows unfinished (an advance
-   * ends many at once), then one more page of unfinished tasks, in turn. */
-  async refreshUnfinished() {
-    const now = this.now();
-    const unfinished = (id) => !FINISHED.has(this.tasks.get(id)?.status);
-    const due = (id) => unfinished(id) && (this.tasks.get(id).ends_at ?? Infinity) <= now;
-    for (const chunk of this.chunks.filter((c) => c.ids.some(due))) await this.fetchChunk(chunk);
-    const count = this.chunks.length;
-    for (let step = 0; step < count; step += 1) {
-      const chunk = this.chunks[(this.cursor + step) % count];
-      if (chunk.ids.some(unfinished)) {
-        this.cursor = (this.cursor + step + 1) % count;
-        await this.fetchChunk(chunk);
-        return;
-      }
-    }
   }
 
   // -- actions (each one call of the control plane) -----------------------------------------

@@ -2,7 +2,7 @@
 // result video, the actions on it and its timeline.
 
 import { $, h, keyField, keyedRows, onEdit, pager, put, short, span, stamp, text } from "./dom.js";
-import { FINISHED } from "./live.js";
+import { FINISHED } from "./listing.js";
 import { timeline } from "./timeline.js";
 import { attemptChips, requestLink } from "./views.js";
 
@@ -10,7 +10,7 @@ const PAGE = 50;
 const STATUSES = ["queued", "running", "succeeded", "failed"];
 
 /** A progress bar; `updateProgress` moves it. */
-export function progressBar(task, big) {
+function progressBar(task, big) {
   const bar = h(
     "div",
     { class: "progress", role: "progressbar", "aria-valuemin": 0, "aria-valuemax": 100, "data-big": big ? "1" : null },
@@ -20,7 +20,7 @@ export function progressBar(task, big) {
   return updateProgress(bar, task);
 }
 
-export function updateProgress(bar, task) {
+function updateProgress(bar, task) {
   bar.className = `progress ${task.status}${bar.dataset.big ? " big" : ""}`;
   bar.setAttribute("aria-valuenow", task.progress);
   $(".fill", bar).style.width = `${task.progress}%`;
@@ -28,7 +28,7 @@ export function updateProgress(bar, task) {
   return bar;
 }
 
-export function statusBadge(task) {
+function statusBadge(task) {
   return h("span", { class: `badge ${task.status}`, title: `the provider shows "${task.provider_status}"` }, task.status);
 }
 
