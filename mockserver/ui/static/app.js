@@ -128,6 +128,7 @@ const READS = {
 function render(changed) {
   renderHeader();
   if (changed.has("all") || READS[current].some((what) => changed.has(what))) views[current].render();
+  if (live.loaded) document.body.dataset.loaded = "true"; // drawn from a first full read
 }
 
 live.addEventListener("change", (event) => render(event.detail));

@@ -231,7 +231,6 @@ export class Live extends EventTarget {
     await this.fetchFaults();
     await this.fetchCallbacks();
     this.loaded = true;
-    document.body.dataset.loaded = "true";
     this.touch("all");
   }
 
