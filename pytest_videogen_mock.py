@@ -1,13 +1,16 @@
 """pytest plugin (registered under `pytest11`): the fake as fixtures.
 
 - `video_mock`: the fake in-process; requests to api.aimlapi.com, api.evolink.ai and
-  ai.odkkk.com (sync or async httpx, the reference client included) are answered by it.
+  ai.odkkk.com from httpx (sync or async, the reference client included), requests, urllib3,
+  aiohttp or urllib.request are answered by it; any other way out to them fails (the guard);
+  callbacks go to the test's own apps (docs/pytest-routing.md).
 - `video_mock_server`: the fake on a free 127.0.0.1 port (`.base_url`), for any client.
 
 Both give the control plane from Python: `.advance(s)`, `.tasks()`, `.requests()`,
 `.add_fault(...)`, `.complete(id)`, `.callbacks()`, ... Configure with the marker
 `@pytest.mark.video_mock(seed=1, clock="real", speed=100, keys=[...], credits=14,
-faults=[{"operation": "getTaskDetail", "status": 503}])` (any Settings field).
+faults=[{"operation": "getTaskDetail", "status": 503}])` (any Settings field), and for
+`video_mock` `hosts=[...]`, `guard=False`, `callbacks={BASE_URL: app}`, `real_callbacks=True`.
 
 Contracts layer, under a name of its own: pytest loads it into every run of every project in
 the environment, so it imports nothing but pytest until a fixture is used (then `contracts.mock`),
@@ -46,7 +49,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(**settings): configure the video_mock fixtures (seed, clock, speed, keys, credits, "
-        "rate_limit, evolink_errors, faults=[{operation, status, count, key}], ...)",
+        "rate_limit, evolink_errors, faults=[{operation, status, count, key}], ...; in-process also "
+        "hosts=[...], guard=False, callbacks={BASE_URL: app}, real_callbacks=True)",
     )
 
 
@@ -86,7 +90,7 @@ def video_mock(request: pytest.FixtureRequest) -> Iterator[VideoMock]:
     """The fake in-process, with both providers' real hosts routed to it."""
     helpers = _helpers("video_mock")
     options, faults = _options(request)
-    with helpers.VideoMock(helpers.plugin_settings(options)) as mock:
+    with helpers.in_process(options) as mock:
         for fault in faults:
             mock.add_fault(**fault)
         yield mock

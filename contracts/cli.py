@@ -19,6 +19,7 @@ import click
 import httpx
 
 from contracts.drift import drift_command
+from contracts.recordings import profile_command
 from mockserver.providers import PROVIDERS
 
 CONFORMS, DOES_NOT_CONFORM, CANNOT_CHECK = 0, 1, 2
@@ -37,10 +38,13 @@ def main() -> None:
     """Contract checks for the AI/ML API and EvoLink video APIs.
 
     `check` runs the specs' contract against a deployment (the fake, or a real provider);
-    `drift` compares a provider's published OpenAPI file with this project's spec."""
+    `drift` compares a provider's published OpenAPI file, or a recording of what it really
+    answered (`--recording FILE.har`), with this project's spec; `profile` shows the lifecycle
+    timing a recording shows beside the fake's settings."""
 
 
 main.add_command(drift_command)
+main.add_command(profile_command)
 
 
 def _missing_extra() -> str | None:

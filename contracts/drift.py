@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import click
 import yaml
 
+from contracts.recordings import drift_of_recording
 from mockserver.providers import PROVIDERS
 from mockserver.spec import HTTP_METHODS, read_document
 
@@ -261,8 +262,8 @@ def _example(document: dict[str, Any], response: Any, style: str) -> Any:
     return media.get("example")
 
 
-@click.command("drift")
-@click.argument("vendor_file", metavar="VENDOR_FILE")
+@click.command("drift", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("vendor_file", metavar="[VENDOR_FILE]", required=False)
 @click.option(
     "--provider",
     type=click.Choice(list(PROVIDERS)),
@@ -270,10 +271,38 @@ def _example(document: dict[str, Any], response: Any, style: str) -> Any:
     help="The provider the file describes [default: found from its servers or paths].",
 )
 @click.option("--all", "show_all", is_flag=True, help="Also list the deliberate differences.")
-def drift_command(vendor_file: str, provider: str | None, show_all: bool) -> None:
-    """Compare a provider's published OpenAPI file (JSON or YAML) with this project's spec.
+@click.option(
+    "--recording",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE.har",
+    help="Instead of a vendor file: the exchanges a proxy recorded (mockserver --upstream ... --record), "
+    "checked as the live drift report checks them.",
+)
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --recording: write a JUnit XML report, one test per operation (classname drift.<provider>).",
+)
+def drift_command(
+    vendor_file: str | None, provider: str | None, show_all: bool, recording: Path | None, junit: Path | None
+) -> None:
+    """Compare a provider's published OpenAPI file (JSON or YAML) with this project's spec; or,
+    with --recording, what a provider really answered (a HAR recording of the proxy) with the spec
+    and the fake's lifecycle.
 
-    Exit codes: 0 no drift, 1 drift found, 2 unreadable file or not a provider's file."""
+    Exit codes: 0 no drift, 1 drift found, 2 unreadable file or not a provider's file (or a usage
+    error: both or neither of VENDOR_FILE and --recording)."""
+    if vendor_file is None and recording is None:
+        raise click.UsageError("Missing argument 'VENDOR_FILE' (or --recording FILE.har)")
+    if vendor_file is not None and recording is not None:
+        raise click.UsageError("give VENDOR_FILE or --recording FILE.har, not both")
+    if recording is not None:
+        sys.exit(drift_of_recording(recording, junit))
+    if junit is not None:
+        raise click.UsageError("--junit goes with --recording")
+    assert vendor_file is not None
     try:
         document = load(Path(vendor_file))
         slug = provider or identify(document)

@@ -1,5 +1,6 @@
 """The fake from Python: its control plane as methods, in-process (`VideoMock`, with the
-providers' real hosts routed to it through respx) or on a loopback port (`VideoMockServer`).
+providers' real hosts routed to it from every installed HTTP library: `contracts/routing/`) or
+on a loopback port (`VideoMockServer`).
 
 Contracts layer.
 """
@@ -7,22 +8,26 @@ Contracts layer.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import respx
 
+from contracts.routing import Hosts, InProcess, routed
+from contracts.routing.callbacks import Receivers
+from contracts.routing.httpx_route import InProcessTransport
 from contracts.server import serve
 from mockserver import Fake, Settings, create_app
+from mockserver.control import CONTROL
 from mockserver.providers import PROVIDERS
-from mockserver.transport import SyncASGITransport
+from mockserver.spec import problems
 
 # The real services' hosts, which code under test uses; all of them reach the fake.
 PROVIDER_HOSTS = tuple(dict.fromkeys(host for p in PROVIDERS.values() for host in p.hosts))
 CONTROL_URL = "http://video-mock.internal"
+ADVANCE = "advanceClock"  # the control plane's operation `advance` calls directly
 
 
 def _shown(entry: dict[str, Any]) -> str:
@@ -175,34 +180,77 @@ class MockControl:
 
 
 class VideoMock(MockControl):
-    """The fake in-process; requests to the providers' real hosts, sync or async, reach it."""
+    """The fake in-process; requests to the providers' real hosts, from any routed library,
+    reach it, and any other way out to them fails (`guard`). Its callbacks go to the apps
+    `callbacks` names by base URL ({"https://myapp.example.com": app}, ASGI or WSGI) and to
+    loopback receivers; to no other host unless `real_callbacks`."""
 
     # The real services' base URLs by name: code under test may use any of them.
     urls = {name: url for p in PROVIDERS.values() for name, url in p.base_urls.items()}
 
-    def __init__(self, settings: Settings, hosts: tuple[str, ...] = PROVIDER_HOSTS) -> None:
-        self.app = create_app(settings)
-        self.hosts = hosts
-        self._transport = SyncASGITransport(self.app)
-        super().__init__(httpx.Client(transport=self._transport, base_url=CONTROL_URL))
-        self.router = respx.mock(assert_all_called=False)
-        for host in hosts:
-            self.router.route(host=host).mock(side_effect=self._transport.handle_request)
-        self.router.route().pass_through()  # everything else (loopback servers, ...) as usual
+    def __init__(
+        self,
+        settings: Settings,
+        hosts: tuple[str, ...] = PROVIDER_HOSTS,
+        *,
+        guard: bool = True,
+        callbacks: Mapping[str, Any] | None = None,
+        real_callbacks: bool = False,
+    ) -> None:
+        receivers = None if real_callbacks else Receivers(callbacks or {})
+        self.app = create_app(
+            settings,
+            resolver=receivers.resolve if receivers is not None else None,
+            callback_transport=receivers,
+        )
+        self.hosts, self.guarded = hosts, guard
+        self.in_process = InProcess(self.app)
+        validator = self.state.specs[CONTROL].operations[ADVANCE].body_validator
+        assert validator is not None  # the operation has a body
+        self._advance_body = validator
+        super().__init__(httpx.Client(transport=InProcessTransport(self.in_process), base_url=CONTROL_URL))
+        self._routes = contextlib.ExitStack()
 
     @property
     def state(self) -> Fake:
         fake: Fake = self.app.state.mock
         return fake
 
+    def now(self) -> float:
+        """Fake time now, read from the engine (no request); from the shared store's clock,
+        on the fake's loop, when other processes may move it."""
+        if not self.state.settings.shared:
+            return self.state.engine.now()
+        return self.in_process.call(self._now)
+
+    def advance(self, seconds: float) -> float:
+        """Move fake time forward (running due effects, callbacks included); the new time.
+        Called on the fake directly, as `POST /__mock/clock/advance` would."""
+        found = problems(self._advance_body, {"seconds": seconds})  # openapi/control.yaml's rule
+        if found:
+            raise AssertionError(f"control plane advance: {'; '.join(map(str, found))}")
+        return self.in_process.call(self._advance, float(seconds))
+
+    async def _now(self) -> float:
+        await self.state.engine.sync_clock()
+        return self.state.engine.now()
+
+    async def _advance(self, seconds: float) -> float:
+        runtime = self.state.runtime
+        await runtime.ensure_started()
+        await runtime.advance(seconds)
+        return self.state.engine.now()
+
     def __enter__(self) -> VideoMock:
-        self.router.start()
+        self._routes.enter_context(routed(Hosts(self.hosts), self.in_process, guarded=self.guarded))
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
-        self.router.stop()
+        self._routes.close()
+        self.in_process.call(self.state.runtime.stop)
+        self.in_process.close()
         self.http.close()
 
 
@@ -234,11 +282,24 @@ class VideoMockServer(MockControl):
         }
 
 
+# Marker options that are not Settings: what the in-process fake routes, guards and calls back.
+ROUTING_OPTIONS = ("hosts", "guard", "callbacks", "real_callbacks")
+
+
 @contextlib.contextmanager
-def video_mock(**settings: Any) -> Iterator[VideoMock]:
-    """`with video_mock(seed=1) as mock:` outside pytest."""
-    with VideoMock(plugin_settings(settings)) as mock:
+def video_mock(**options: Any) -> Iterator[VideoMock]:
+    """`with video_mock(seed=1) as mock:` outside pytest (the marker's options)."""
+    with in_process(options) as mock:
         yield mock
+
+
+def in_process(options: dict[str, Any]) -> VideoMock:
+    """A `VideoMock` from the marker's options: `hosts` (more hosts to route), `guard`,
+    `callbacks`, `real_callbacks`, and any Settings field."""
+    values = dict(options)
+    routing = {name: values.pop(name) for name in ROUTING_OPTIONS if name in values}
+    hosts = tuple(dict.fromkeys((*PROVIDER_HOSTS, *routing.pop("hosts", ()))))
+    return VideoMock(plugin_settings(values), hosts, **routing)
 
 
 def plugin_settings(options: dict[str, Any]) -> Settings:

@@ -1,6 +1,7 @@
 """The docs' generated sections, from the definitions they describe: the `mockserver` command's
 flags (mockserver/cli.py), every setting (mockserver/settings.py, each field's own `doc`), the
-control plane's operations (openapi/control.yaml) and the fault kinds (mockserver/engine/faults.py).
+control plane's operations (openapi/control.yaml), the fault kinds (mockserver/engine/faults.py)
+and the drift report's kinds (mockserver/upstream/drift.py).
 
 A page marks a section `<!-- generated: NAME -->` ... `<!-- end generated -->`; this rewrites
 what is between. `python docs/generate.py` rewrites the pages, `--check` only says which are
@@ -22,6 +23,7 @@ import yaml
 from mockserver import cli
 from mockserver.engine.faults import Trigger, kinds_of
 from mockserver.settings import DOC, ENV_PREFIX, GROUP, NETWORK, SHOWN, Settings
+from mockserver.upstream.drift import KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,7 +135,14 @@ def fault_kinds() -> str:
     return _table(("trigger", "value", "what the client sees"), rows)
 
 
+def drift_kinds() -> str:
+    """Every kind of finding the drift report makes (mockserver/upstream/drift.py)."""
+    rows = [(f"`{kind.name}`", kind.severity, kind.description) for kind in KINDS.values()]
+    return _table(("kind", "severity", "what was seen"), rows)
+
+
 SECTIONS: dict[str, Callable[[], str]] = {
+    "drift-kinds": drift_kinds,
     "fault-kinds": fault_kinds,
     "flags": flags,
     "variables": variables,

@@ -7,7 +7,7 @@ App layer: the only module that knows every part.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from mockserver.callbacks.delivery import CallbackSender
@@ -17,15 +17,17 @@ from mockserver.control import handlers as control_handlers
 from mockserver.control.access import ControlAccess
 from mockserver.control.views import ControlDialect
 from mockserver.engine import Engine, Task, Timing, starting_state
+from mockserver.engine.replay import Book
 from mockserver.fake import Fake
 from mockserver.logs import RequestLog
 from mockserver.providers import PROVIDERS, Provider
 from mockserver.runtime import Runtime
-from mockserver.settings import Settings
-from mockserver.spec import Operation, load_spec
+from mockserver.settings import MEMORY_STORE, REDIS_SCHEMES, Settings
+from mockserver.spec import Operation, Spec, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
 from mockserver.ui import handlers as ui_handlers
+from mockserver.upstream import recordings
 from mockserver.web.api import Api, Handler
 from mockserver.web.asgi import MockApp
 from mockserver.web.conformance import Conformance
@@ -36,6 +38,8 @@ from mockserver.web.routes import Router, snake
 if TYPE_CHECKING:
     import httpx
 
+    from mockserver.upstream.upstreams import Upstreams
+
 FILE_OPERATION = "getResultVideo"
 UI = "ui"  # the dashboard's operations: pages of the control plane served without its token
 UI_OPERATIONS = frozenset({"getDashboard", "getDashboardAsset"})
@@ -45,10 +49,12 @@ SHARED_ID_BLOCK = 1000
 REDIS_MISSING = "the Redis store needs redis-py: pip install 'videogen-mock[redis]'"
 
 
-def build_store(settings: Settings) -> Store:
-    """The store `settings.store` names; redis-py is imported only for a Redis URL."""
-    if not settings.shared:
-        return MemoryStore(settings.journal_limit)
+def _memory(settings: Settings) -> Store:
+    return MemoryStore(settings.journal_limit)
+
+
+def _redis(settings: Settings) -> Store:
+    """redis-py is imported only for a Redis URL (the `[redis]` extra)."""
     try:
         from mockserver.store.redis import RedisStore
     except ImportError as error:
@@ -56,6 +62,29 @@ def build_store(settings: Settings) -> Store:
     return RedisStore(
         settings.store, journal_limit=settings.journal_limit, node_timeout=settings.node_timeout
     )
+
+
+# Each store backend, by the scheme of `settings.store` (`memory` has none).
+STORES: dict[str, Callable[[Settings], Store]] = {
+    MEMORY_STORE: _memory,
+    **{scheme.removesuffix("://"): _redis for scheme in REDIS_SCHEMES},
+}
+
+
+def build_store(settings: Settings) -> Store:
+    """The store `settings.store` names."""
+    scheme = settings.store.partition("://")[0]
+    return STORES[scheme](settings)
+
+
+def replay_book(settings: Settings, providers: Mapping[str, Provider]) -> Book | None:
+    """The recordings `settings.replay` names, ready to replay (None: none named)."""
+    if not settings.replay:
+        return None
+    book = Book(providers, strict=settings.replay_strict)
+    for path in settings.replay:
+        book.load(recordings.read(path))
+    return book
 
 
 def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Handler]:
@@ -67,6 +96,22 @@ def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Hand
             raise LookupError(f"{module!r} has no handler {snake(op.id)}() for operation {op.id}")
         found[op.id] = handler
     return found
+
+
+def _upstreams(
+    settings: Settings,
+    engine: Engine,
+    guard: CallbackGuard,
+    registry: dict[str, Provider],
+    specs: dict[str, Spec],
+) -> Upstreams | None:
+    """The proxied providers, if any: imported only then (httpx with them), as the callback
+    sender imports it only when a callback is due."""
+    if not settings.upstreams:
+        return None
+    from mockserver.upstream.upstreams import Upstreams
+
+    return Upstreams(settings, engine, guard, registry, specs)
 
 
 def create_app(
@@ -118,6 +163,9 @@ def create_app(
         transport=callback_transport,
     )
     runtime = Runtime(engine, sender, settle_seconds=settings.settle_seconds)
+    upstream = _upstreams(settings, engine, guard, registry, specs)
+    if upstream is not None:
+        runtime.on_stop(upstream.close)
     fake = Fake(
         settings,
         engine,
@@ -128,6 +176,8 @@ def create_app(
         specs,
         known_hosts=known_hosts(settings),
         request_log=RequestLog(settings.log_format) if settings.log_requests else None,
+        replay=replay_book(settings, registry),
+        upstream=upstream,
     )
 
     apis = [
@@ -180,7 +230,13 @@ def create_app(
         error_schema=CONTROL_ERROR,
     )
     apis += [control, ui, files]
-    router = Router(apis, lambda api, op: Endpoint(api, op, api.handlers[op.id], fake), fallback=control)
+
+    def endpoint(api: Api, op: Operation) -> Endpoint:
+        """The operation's endpoint: forwarded for a proxied provider, else the fake's handler."""
+        forwarder = upstream.endpoint(api, op, fake) if upstream is not None else None
+        return forwarder if forwarder is not None else Endpoint(api, op, api.handlers[op.id], fake)
+
+    router = Router(apis, endpoint, fallback=control)
     conformance = (
         Conformance({api.slug: api for api in apis}, fake.violations) if settings.check_responses else None
     )

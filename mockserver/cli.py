@@ -24,16 +24,19 @@ from uvicorn.supervisors import Multiprocess
 from mockserver import logs, server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
+from mockserver.providers import PROVIDERS
 from mockserver.settings import DOC, ENV_PREFIX, SHOWN, Settings, parse_credits
+from mockserver.upstream import recordings
+from mockserver.upstream.har import HarError
 from mockserver.web.asgi import MockApp
 from mockserver.web.hosts import is_loopback
 
-ENV = "MOCKSERVER_"
 GC_THRESHOLDS = (20_000, 20, 20)
 WORKER_APP = "mockserver.cli:worker_app"
 NEEDS_SHARED_STORE = (
     "--workers {} needs a shared store: run redis-server and add --store redis://127.0.0.1:6379/0"
 )
+ONE_RECORDER = "--record writes one file from one process: use --workers 1 (or one recording per fake)"
 # Settings the flags below set (log_requests through --log-level); the others are read from
 # the environment only, and the help lists them.
 FLAG_FIELDS = frozenset(
@@ -56,6 +59,13 @@ FLAG_FIELDS = frozenset(
         "workers",
         "log_requests",
         "log_format",
+        "replay",
+        "replay_strict",
+        "upstreams",
+        "max_creates",
+        "record",
+        "record_secrets",
+        "public_url",
     }
 )
 SETTINGS = {f.name: f for f in dataclasses.fields(Settings)}
@@ -63,7 +73,7 @@ flag = functools.partial(click.option, show_envvar=True)
 
 
 def _env(name: str) -> str:
-    return ENV + name.upper()
+    return ENV_PREFIX + name.upper()
 
 
 def _about(name: str) -> str:
@@ -113,16 +123,15 @@ def banner(settings: Settings, seed: int) -> str:
     )
     lines = [
         "mockserver: offline fake of the AI/ML API and EvoLink Kling-O1 video APIs",
-        f"  aimlapi  base URL  {base}              (POST/GET /v2/video/generations)",
-        f"  evolink  base URL  {base}              (POST /v1/videos/generations, GET /v1/tasks/{{id}})",
-        f"  evolink  mirror    {base}/apiv1        (the seed document's base URL form)",
+        *_apis(settings, base),
+    ]
+    lines += [
         f"  control plane      {base}/__mock/      (index, health, reset, clock, tasks, faults, requests, "
         "callbacks)",
         f"  API keys           {keys}"
         + ("  (any non-empty key is accepted)" if settings.accept_any_key else ""),
         f"  clock {clock}; seed {seed}; credits per key {_balances(settings)}; rate limit "
-        f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}; "
-        f"evolink errors {settings.evolink_errors}",
+        f"{settings.rate_limit or 'none'}{'/min' if settings.rate_limit else ''}",
     ]
     if settings.control_token:
         lines.append(
@@ -136,6 +145,13 @@ def banner(settings: Settings, seed: int) -> str:
         )
     if settings.shared:
         lines.append(f"  store {_without_password(settings.store)}; {settings.workers} worker(s)")
+    if settings.replay:
+        lines.append(
+            "  replaying          "
+            + ", ".join(settings.replay)
+            + ("  (strict: a create no recording holds is refused)" if settings.replay_strict else "")
+        )
+    lines += _upstream_lines(settings)
     if settings.allow_callback_hosts:
         lines.append(
             "  CALLBACKS to local receivers are ON for: "
@@ -152,6 +168,51 @@ def banner(settings: Settings, seed: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _apis(settings: Settings, base: str) -> list[str]:
+    """Each provider's base URLs and operations, and the settings only it reads (the registry's)."""
+    lines = []
+    for provider in PROVIDERS.values():
+        operations = ", ".join(f"{op.method.upper()} {op.path}" for op in provider.spec().operations.values())
+        for mount in provider.mounts:
+            where = f"{base}{mount}"
+            label = "base URL" if not mount else "also at "
+            lines.append(f"  {provider.slug:<8} {label}  {where:<32} ({operations})")
+        if provider.settings:
+            shown = ", ".join(f"{name}={_default(getattr(settings, name))}" for name in provider.settings)
+            lines.append(f"  {provider.slug:<8} settings  {shown}")
+    return lines
+
+
+def _upstream_lines(settings: Settings) -> list[str]:
+    """What the banner says of proxied providers: each upstream, the budget, the recording and
+    whether callbacks are observed."""
+    urls = settings.upstream_urls()
+    if not urls:
+        return []
+    lines = [
+        f"  {slug:8} UPSTREAM  {url}  (forwarded with the caller's own key; checked against the spec)"
+        for slug, url in urls.items()
+    ]
+    lines.append(
+        f"  upstream budget    at most {settings.max_creates} create(s) forwarded this run (--max-creates), "
+        "then the provider's 429 locally"
+    )
+    if settings.record:
+        kept = (
+            "signed links kept"
+            if settings.record_secrets
+            else "keys fingerprinted, URL query strings removed"
+        )
+        lines.append(f"  recording to       {settings.record} (HAR 1.2; {kept})")
+    relay = (
+        f"relayed through {settings.public_url.rstrip('/')}/__mock/relay/..."
+        if settings.public_url
+        else ("NOT observed: no --public-url, so callback URLs pass through to the provider")
+    )
+    lines.append(f"  callbacks          {relay}; drift report at /__mock/drift")
+    return lines
 
 
 def base_url(settings: Settings) -> str:
@@ -305,6 +366,31 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     help=_about("workers"),
 )
 @flag(
+    "--upstream",
+    "upstreams",
+    multiple=True,
+    metavar="PROVIDER=URL",
+    envvar=_env("upstreams"),
+    help=_about("upstreams"),
+)
+@flag(
+    "--max-creates",
+    default=20,
+    type=click.IntRange(min=0),
+    envvar=_env("max_creates"),
+    help=_about("max_creates"),
+)
+@flag(
+    "--record",
+    default=None,
+    metavar="FILE.har",
+    type=click.Path(dir_okay=False),
+    envvar=_env("record"),
+    help=_about("record"),
+)
+@flag("--record-secrets", is_flag=True, envvar=_env("record_secrets"), help=_about("record_secrets"))
+@flag("--public-url", default=None, metavar="URL", envvar=_env("public_url"), help=_about("public_url"))
+@flag(
     "--log-level",
     default="info",
     type=click.Choice(["debug", "info", "warning", "error"]),
@@ -319,6 +405,15 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     envvar=_env("log_format"),
     help=_about("log_format"),
 )
+@flag(
+    "--replay",
+    "replay",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    envvar=_env("replay"),
+    help=_about("replay"),
+)
+@flag("--replay-strict", is_flag=True, envvar=_env("replay_strict"), help=_about("replay_strict"))
 def main(
     host: str,
     port: int,
@@ -336,8 +431,15 @@ def main(
     control_token: str | None,
     store: str,
     workers: int,
+    upstreams: tuple[str, ...],
+    max_creates: int,
+    record: str | None,
+    record_secrets: bool,
+    public_url: str | None,
     log_level: str,
     log_format: str,
+    replay: tuple[str, ...],
+    replay_strict: bool,
 ) -> None:
     """Run the fake of both video APIs on HOST:PORT."""
     options: dict[str, Any] = {
@@ -357,6 +459,13 @@ def main(
         "log_format": log_format,
         "store": store,
         "workers": workers,
+        "replay": _split(replay),
+        "replay_strict": replay_strict,
+        "upstreams": _split(upstreams),
+        "max_creates": max_creates,
+        "record": record,
+        "record_secrets": record_secrets,
+        "public_url": public_url,
     }
     if keys:
         options["keys"] = _split(keys)
@@ -368,6 +477,20 @@ def main(
         raise click.ClickException(str(error)) from None
     if workers > 1 and not settings.shared:
         raise click.ClickException(NEEDS_SHARED_STORE.format(workers))
+    for path in settings.replay:  # read once here: a bad file is one line, before anything starts
+        try:
+            found = recordings.read(path)
+        except recordings.UnreadableRecording as error:
+            raise click.ClickException(f"cannot replay {error}") from None
+        if not found:
+            raise click.ClickException(f"cannot replay {path}: it holds no exchange the proxy recorded")
+    if workers > 1 and settings.record:
+        raise click.ClickException(ONE_RECORDER)
+    unknown = sorted(set(settings.upstream_urls()) - set(PROVIDERS))
+    if unknown:
+        raise click.ClickException(
+            f"--upstream {', '.join(unknown)}: not a provider this fake serves ({', '.join(PROVIDERS)})"
+        )
     # Decided once here, so the banner and the app (and every worker) agree on it.
     settings = dataclasses.replace(settings, control_token=control_token_of(settings))
     logs.configure(log_level.upper(), settings.log_format)
@@ -385,7 +508,10 @@ def main(
 def _serve(settings: Settings, sock: socket.socket) -> None:
     """Print the banner, serve on the bound socket, and say when it is ready."""
     if settings.workers == 1:
-        app = create_app(settings)
+        try:
+            app = create_app(settings)
+        except HarError as error:
+            raise click.ClickException(f"--record: {error}") from None
         _tune_gc()
         click.echo(banner(settings, app.state.mock.engine.seed))
         ready = functools.partial(click.echo, ready_line(settings))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.callbacks.guard import CallbackGuard
 from mockserver.engine import Engine, Task
+from mockserver.engine.replay import Book
 from mockserver.logs import RequestLog
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
@@ -20,6 +21,7 @@ from mockserver.spec import Spec
 
 if TYPE_CHECKING:
     from mockserver.providers.base import Provider
+    from mockserver.upstream.upstreams import Upstreams
 
 
 @dataclass(eq=False)
@@ -34,6 +36,8 @@ class Fake:
     violations: list[str] = field(default_factory=list)  # responses outside the spec (tests)
     known_hosts: frozenset[str] = frozenset()  # names the fake is reached by (web/hosts.py)
     request_log: RequestLog | None = None  # a line per request (settings.log_requests)
+    replay: Book | None = None  # the recordings being replayed (settings.replay, or loaded later)
+    upstream: Upstreams | None = None  # the proxied providers (settings.upstreams), if any
 
     def serving(self, operation: str | None) -> list[Provider]:
         """The providers that serve `operation` (all of them for None)."""
@@ -41,7 +45,8 @@ class Fake:
 
     def status_word(self, task: Task) -> str:
         """The word the task's provider shows for its status now."""
-        return self.providers[task.provider].status_words[self.engine.observe(task).status]
+        snapshot = self.engine.observe(task)
+        return snapshot.word or self.providers[task.provider].status_words[snapshot.status]
 
     def callback_body(self, task: Task) -> dict[str, Any] | None:
         """The task as it ends: a callback planned to come early already shows the end."""

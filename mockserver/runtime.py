@@ -13,10 +13,12 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 
 from mockserver.callbacks.delivery import CallbackSender
 from mockserver.engine import Engine
 from mockserver.engine.effects import CLAIM_BATCH
+from mockserver.engine.errors import StoreUnavailable
 from mockserver.loops import LoopMark
 
 IDLE_WAKE = 0.5  # real seconds the driver sleeps at most (a store shared with others may change)
@@ -43,7 +45,12 @@ class Runtime:
         self._here: _Loop | None = None
         self._serving = LoopMark()  # the loop the driver runs on
         self._last_prune = time.monotonic()
+        self._closing: list[Callable[[], Awaitable[None]]] = []
         engine.effects.on_schedule = self._on_schedule
+
+    def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
+        """Run `close` when the fake stops (after the callbacks, before the store closes)."""
+        self._closing.append(close)
 
     @property
     def serving(self) -> asyncio.AbstractEventLoop | None:
@@ -85,6 +92,8 @@ class Runtime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.sender.stop()
+        for close in self._closing:
+            await close()
         if self._opened:
             self._opened = False
             await self.engine.close()
@@ -155,12 +164,15 @@ class Runtime:
             # A manual clock moves only by `advance`, which runs what falls due itself: the
             # driver runs only what this process scheduled (a wake-up), never racing an
             # advance made through another process sharing the store.
-            if woken or engine.clock.mode != "manual":
-                await self.run_due()
-            if time.monotonic() - self._last_prune >= PRUNE_EVERY:
-                self._last_prune = time.monotonic()
-                await engine.prune()
-            due = await engine.next_due()
+            try:
+                if woken or engine.clock.mode != "manual":
+                    await self.run_due()
+                if time.monotonic() - self._last_prune >= PRUNE_EVERY:
+                    self._last_prune = time.monotonic()
+                    await engine.prune()
+                due = await engine.next_due()
+            except StoreUnavailable:  # the store logs its going once; the driver tries again later
+                due = None
             here.waiting_for = due if due is not None else math.inf
             delay = IDLE_WAKE
             if due is not None:
@@ -178,6 +190,8 @@ class Runtime:
         while True:
             try:
                 await self.engine.beat()
+            except StoreUnavailable:  # the store logs its going once
+                pass
             except Exception:  # a store that is briefly unreachable: beat again next time
                 logger.warning("heartbeat to the store failed", exc_info=True)
             if _stopping():

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "MOCKSERVER_"
 DEFAULT_KEY = "mock-key"
@@ -93,9 +94,10 @@ class Settings:
     clock_start: float = _setting(MANUAL_CLOCK_START, "Where a manual clock starts (Unix seconds).")
     public_url: str | None = _setting(
         None,
-        "Base of result links; without it a link uses the `Host` the client sent if the fake is reached "
-        "by that name (loopback names, the address reached, `--allow-host`), else the address the "
-        "connection reached.",
+        "The fake's own address as others reach it: the base of result links, and of the callback relay "
+        "a proxied provider calls back (`--upstream`). Without it a link uses the `Host` the client sent if "
+        "the fake is reached by that name (loopback names, the address reached, `--allow-host`), else the "
+        "address the connection reached; and a proxied create's callback URL passes through unobserved.",
     )
     allow_hosts: tuple[str, ...] = _setting(
         (),
@@ -169,13 +171,55 @@ class Settings:
     workers: int = _setting(
         1, "Server processes on one port; above 1 needs a shared store (`--store redis://...`)."
     )
+    upstreams: tuple[str, ...] = _setting(
+        (),
+        "`PROVIDER=URL` (repeatable, or comma-separated): forward that provider's requests to its real "
+        "service at URL with the caller's own key, check both ways against the spec, and report drift "
+        "(docs/upstream.md). Other providers stay faked.",
+        shown="none",
+    )
+    max_creates: int = _setting(
+        20,
+        "Creates forwarded to upstreams in this run, by every process sharing the store (a reset keeps "
+        "the count); beyond, the provider's own 429 answers locally. 0 forwards none.",
+    )
+    upstream_timeout: float = _setting(
+        60.0, "Real seconds an upstream may take to answer (to connect, and between reads); then 502."
+    )
+    record: str | None = _setting(
+        None,
+        "Record every proxied exchange (and relayed callback) to this HAR 1.2 file as it happens; an "
+        "existing recording is continued. Keys become fingerprints.",
+    )
+    record_secrets: bool = _setting(
+        False,
+        "Keep URL query strings (signed result links, webhook tokens) in the recording; keys are "
+        "fingerprinted all the same.",
+    )
+    drift_time_factor: float = _setting(
+        3.0,
+        "How far (a factor either way) a recorded queue or run time may be from the fake's "
+        "(`queue_seconds`, `run_seconds`, at its speed) before the drift report calls it drift.",
+    )
     node_timeout: float = _setting(
         5.0,
         "Real seconds without a heartbeat after which a process sharing a Redis store counts as gone "
         "(the timed effects it had claimed are run by another).",
     )
+    replay: tuple[str, ...] = _setting(
+        (),
+        "Recordings (HAR files) to replay: a create that matches a recorded create gets its recorded "
+        "lifecycle, a request that was answered with an error gets that answer (comma-separated, or "
+        "the flag repeated).",
+        shown="none",
+    )
+    replay_strict: bool = _setting(
+        False, "With recordings to replay: a create that matches none is refused (400), naming the closest."
+    )
 
     def __post_init__(self) -> None:
+        if isinstance(self.replay, str):  # one path, as a pytest marker gives it
+            object.__setattr__(self, "replay", (self.replay,))
         if self.clock not in ("real", "manual"):
             raise ValueError("clock must be 'real' or 'manual'")
         if self.speed <= 0:
@@ -201,13 +245,24 @@ class Settings:
             raise ValueError("workers must be at least 1 and node_timeout positive")
         if self.log_format not in ("text", "json"):
             raise ValueError("log_format must be 'text' or 'json'")
+        self.upstream_urls()  # each PROVIDER=URL well formed
+        if self.max_creates < 0 or self.upstream_timeout <= 0 or self.drift_time_factor <= 1:
+            raise ValueError(
+                "max_creates cannot be negative, upstream_timeout must be positive, drift_time_factor above 1"
+            )
 
-    def balance(self, provider: str) -> float | None:
-        """A key's starting balance at this provider (None: unlimited, and for a provider the
-        per-provider form does not name)."""
-        if isinstance(self.credits, Mapping):
-            return self.credits.get(provider)
-        return self.credits
+    def upstream_urls(self) -> dict[str, str]:
+        """The upstreams by provider slug (`PROVIDER=URL`), each URL without a trailing slash."""
+        found = {}
+        for pair in self.upstreams:
+            slug, _, url = pair.partition("=")
+            parts = urlsplit(url.strip())
+            if not slug.strip() or parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ValueError(f"upstream {pair!r}: not PROVIDER=URL with an http(s) URL")
+            if parts.query or parts.fragment:
+                raise ValueError(f"upstream {pair!r}: the URL may carry a path, not a query")
+            found[slug.strip()] = url.strip().rstrip("/")
+        return found
 
     @property
     def shared(self) -> bool:
@@ -240,9 +295,9 @@ class Settings:
         return found
 
 
-_TUPLES = {"keys", "allow_callback_hosts", "allow_hosts"}
+_TUPLES = {"keys", "allow_callback_hosts", "allow_hosts", "replay", "upstreams"}
 _FLOAT_TUPLES = {"callback_retry_delays"}
-_BOOLS = {"accept_any_key", "log_requests", "check_responses"}
+_BOOLS = {"accept_any_key", "log_requests", "check_responses", "replay_strict", "record_secrets"}
 _INTS = {
     "port",
     "rate_limit",
@@ -255,6 +310,7 @@ _INTS = {
     "max_header_bytes",
     "workers",
     "journal_body_bytes",
+    "max_creates",
 }
 _FLOATS = {
     "speed",
@@ -271,6 +327,8 @@ _FLOATS = {
     "max_fault_delay",
     "aimlapi_usd_per_second",
     "node_timeout",
+    "upstream_timeout",
+    "drift_time_factor",
 }
 _OPTIONAL_NUMBERS = {"task_retention", "seed"}
 

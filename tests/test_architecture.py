@@ -75,6 +75,7 @@ LAYERS = [
     ("runtime", ("mockserver.runtime",)),
     ("web", ("mockserver.web",)),
     ("providers", ("mockserver.providers",)),
+    ("upstream", ("mockserver.upstream",)),
     ("fake", ("mockserver.fake",)),
     ("control", ("mockserver.control",)),
     ("app", ("mockserver",)),
@@ -198,6 +199,21 @@ def test_the_cycle_check_can_fail() -> None:
     assert find_cycles({"p": {"p:sub"}, "p.sub": {"p:other"}, "p.other": set()}) == []
 
 
-def test_only_the_callback_sender_and_the_in_process_transport_use_httpx_in_the_fake() -> None:
+# What talks to the network: callbacks, the in-process transport, and the proxy to upstreams
+# (imported only for a proxied provider: tests/upstream checks a plain fake never loads httpx).
+NETWORK = {"mockserver.callbacks.delivery", "mockserver.transport", "mockserver.app"} | {
+    f"mockserver.upstream.{name}" for name in ("proxy", "relay", "target", "upstreams")
+}
+
+
+def test_only_what_talks_to_the_network_uses_httpx_in_the_fake() -> None:
     users = {m for m, names in files_of("mockserver").items() if "httpx" in names}
-    assert users <= {"mockserver.callbacks.delivery", "mockserver.transport", "mockserver.app"}
+    assert users <= NETWORK
+
+
+def test_the_design_page_lists_the_layers_in_this_order() -> None:
+    page = (ROOT / "docs" / "design.md").read_text()
+    listed = [
+        line.split("|")[1].strip() for line in page.splitlines() if line.startswith("| ") and "`" in line
+    ]
+    assert listed == [name for name, _ in LAYERS]

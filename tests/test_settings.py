@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 from click.testing import CliRunner
 
+from mockserver import create_app
 from mockserver.cli import banner, main
 from mockserver.settings import Settings
 
@@ -24,8 +25,8 @@ from mockserver.settings import Settings
 def test_credits_from_the_environment_give_a_balance_per_provider(
     raw: str, evolink: float | None, aimlapi: float | None
 ) -> None:
-    settings = Settings.from_env({"MOCKSERVER_CREDITS": raw})
-    assert (settings.balance("evolink"), settings.balance("aimlapi")) == (evolink, aimlapi)
+    engine = create_app(Settings.from_env({"MOCKSERVER_CREDITS": raw})).state.mock.engine
+    assert (engine.starting_balance("evolink"), engine.starting_balance("aimlapi")) == (evolink, aimlapi)
 
 
 def test_the_aimlapi_price_is_a_setting_and_cannot_be_negative() -> None:
@@ -62,3 +63,15 @@ def test_the_credits_flag_reaches_the_settings_and_a_bad_value_is_a_usage_error(
     )
     refused = CliRunner().invoke(main, ["--credits", "evolink=lots"])
     assert refused.exit_code == 2 and "--credits" in refused.output
+
+
+def test_the_settings_only_one_provider_reads_are_named_by_its_record_and_shown_with_it() -> None:
+    import dataclasses
+
+    from mockserver.providers import PROVIDERS
+
+    for slug, provider in PROVIDERS.items():
+        own = {f.name for f in dataclasses.fields(Settings) if f.name.startswith(slug + "_")}
+        assert set(provider.settings) == own, slug
+        text = banner(Settings(), 1)
+        assert all(f"{name}=" in text for name in provider.settings)

@@ -82,6 +82,6 @@ class EvolinkApi:
 
 
 def parse_callback(body: bytes | str | dict[str, Any]) -> VideoTask:
-    """A callback body (the task-query body, D12) as a VideoTask."""
+    """A callback body (the task-query body: EvoLink posts it as it is) as a VideoTask."""
     document = json.loads(body) if isinstance(body, bytes | str) else body
     return EvolinkApi().parse_task(document)

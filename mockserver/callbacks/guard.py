@@ -55,23 +55,56 @@ def ip_literal(host: str) -> IPAddress | None:
     return None
 
 
-# IPv6 prefixes that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052, RFC 8215)
-# and the deprecated IPv4-compatible form (RFC 4291): judged by the IPv4 inside.
-_EMBEDDING_V4 = tuple(ipaddress.IPv6Network(prefix) for prefix in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96"))
-_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")  # deprecated (RFC 3879) but still routed by some stacks
+def _networks(*prefixes: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(prefix) for prefix in prefixes)
+
+
+# The guard's own rules, written out so its verdicts are the same on every Python: the standard
+# library's `is_global` changed with Python 3.13 and with patch releases of 3.11 and 3.12
+# (6to4, 64:ff9b:1::/48, 192.0.0.0/24, ...) and trails IANA's special-purpose registries.
+# IPv4: public unless in one of these.
+NOT_PUBLIC_V4 = _networks(
+    "0.0.0.0/8",  # "this network"
+    "10.0.0.0/8",  # private
+    "100.64.0.0/10",  # shared address space (carrier-grade NAT)
+    "127.0.0.0/8",  # loopback
+    "169.254.0.0/16",  # link-local, cloud metadata services
+    "172.16.0.0/12",  # private
+    "192.0.0.0/24",  # IETF protocol assignments (its anycast services are no callback receivers)
+    "192.0.2.0/24",  # documentation
+    "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
+    "192.168.0.0/16",  # private
+    "198.18.0.0/15",  # benchmarking
+    "198.51.100.0/24",  # documentation
+    "203.0.113.0/24",  # documentation
+    "224.0.0.0/4",  # multicast
+    "240.0.0.0/4",  # reserved, and the broadcast 255.255.255.255
+)
+# IPv6: public only within global unicast, and not in one of these. Link-local, unique-local,
+# site-local, multicast, loopback, discard-only and SRv6 all lie outside 2000::/3.
+GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+NOT_PUBLIC_V6 = _networks(
+    "2001::/23",  # IETF protocol assignments, Teredo (2001::/32) among them: refused whatever it carries
+    "2001:db8::/32",  # documentation
+    "3fff::/20",  # documentation
+)
+# IPv6 forms that carry an IPv4 address, judged by that address alone (prefix, bits to drop):
+# IPv4-mapped and IPv4-compatible (RFC 4291; `::` and `::1` are not IPv4), NAT64's well-known
+# prefix (RFC 6052), 6to4 (RFC 3056, the IPv4 in bits 16-47). NAT64 for local use
+# (64:ff9b:1::/48, RFC 8215) is outside global unicast: never public.
+EMBEDDING_V4 = (
+    (ipaddress.IPv6Network("::ffff:0:0/96"), 0),
+    (ipaddress.IPv6Network("::/96"), 0),
+    (ipaddress.IPv6Network("64:ff9b::/96"), 0),
+    (ipaddress.IPv6Network("2002::/16"), 80),
+)
 
 
 def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """The IPv4 address an IPv6 one carries: mapped, 6to4, Teredo (its client), NAT64, or
-    IPv4-compatible; None if it carries none."""
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address.teredo is not None:
-        return address.teredo[1]
-    if any(address in prefix for prefix in _EMBEDDING_V4) and int(address) > 1:  # :: and ::1 are not IPv4
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    """The IPv4 address an IPv6 one carries in one of the forms of `EMBEDDING_V4`, or None."""
+    for prefix, drop in EMBEDDING_V4:
+        if address in prefix and int(address) > 1:
+            return ipaddress.IPv4Address((int(address) >> drop) & 0xFFFFFFFF)
     return None
 
 
@@ -81,15 +114,14 @@ def local_name(host: str) -> bool:
 
 
 def is_public(address: IPAddress) -> bool:
-    """Globally routable unicast. An IPv6 address that embeds an IPv4 one (mapped, 6to4,
-    Teredo, NAT64, IPv4-compatible) must be public on both counts; site-local is not."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address in _SITE_LOCAL:
-            return False
-        inner = embedded_ipv4(address)
-        if inner is not None and not is_public(inner):
-            return False
-    return address.is_global and not address.is_multicast
+    """A callback may go there: by the tables above, an IPv6 address that carries an IPv4 one
+    by the IPv4 address alone."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return not any(address in network for network in NOT_PUBLIC_V4)
+    inner = embedded_ipv4(address)
+    if inner is not None:
+        return is_public(inner)
+    return address in GLOBAL_UNICAST_V6 and not any(address in network for network in NOT_PUBLIC_V6)
 
 
 @dataclass(frozen=True)

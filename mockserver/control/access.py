@@ -23,8 +23,9 @@ from mockserver.web.pipeline import SCOPE_ROUTE
 TOKEN_HEADER = b"x-mock-token"
 SAME_SITE = (b"same-origin", b"none")  # Sec-Fetch-Site values of a page of the fake's own, or none
 # Open to any caller: container and CI probes send no token and may name any host, and the
-# answer says only that the fake is ready.
-OPEN_OPERATIONS = frozenset({"getHealth"})
+# answer says only that the fake is ready; a proxied provider calls back through the relay with
+# no token, naming the public URL's host, and the token in its path is its credential.
+OPEN_OPERATIONS = frozenset({"getHealth", "relayCallback"})
 
 
 def control_token(settings: Settings) -> str | None:

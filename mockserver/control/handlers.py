@@ -7,22 +7,30 @@ Control layer: each handler is a few lines over engine and runtime verbs.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from starlette.responses import FileResponse, Response
 
 from mockserver.control import FILES, fake_of, verdicts
 from mockserver.control.index import get_health, get_index, get_root  # noqa: F401  (served from here)
 from mockserver.control.rules import rule_from, rule_view
-from mockserver.control.views import clock_view, task_view
+from mockserver.control.views import clock_view, drift_view, task_view
 from mockserver.engine import Failure, Task, TaskAlreadyFinished, TaskNotFound, TaskStatus
 from mockserver.engine.ids import fingerprint
 from mockserver.engine.journal import JournalQuery
+from mockserver.engine.replay import Book
 from mockserver.media.catalog import video_path
 from mockserver.spec import FieldError
+from mockserver.upstream.drift import Report
+from mockserver.upstream.recordings import UnreadableRecording, from_har
 from mockserver.web.errors import ApiError
 from mockserver.web.pipeline import Call
 from mockserver.web.responses import json_response
 
+SHARED_REPLAY = (
+    "with a store shared by several processes, name recordings with --replay (every process loads them)"
+)
+NOTHING_TO_REPLAY = "no exchange the proxy recorded (entries with _provider and _operation)"
 PAGE = 100  # tasks per page of the listing, unless `limit` says otherwise
 DEFAULT_POLL_INTERVAL = 1.0  # seconds: polling one task faster than this is a finding
 
@@ -169,6 +177,20 @@ async def redeliver_callback(call: Call) -> Response:
     return json_response(delivery.view(), 202)
 
 
+async def get_drift(call: Call) -> Response:
+    upstream = fake_of(call).upstream
+    if upstream is None:
+        return json_response(drift_view(None, Report(0, 0, 0)))
+    return json_response(drift_view(upstream, upstream.report()))
+
+
+async def relay_callback(call: Call) -> Response:
+    upstream = fake_of(call).upstream
+    if upstream is None:
+        raise ApiError(404, message="no provider is proxied (--upstream): there is nothing to relay")
+    return await upstream.relay.relay(call)
+
+
 async def get_spec(call: Call) -> Response:
     spec = fake_of(call).specs.get(call.params["name"])
     if spec is None:
@@ -187,3 +209,39 @@ async def get_result_video(call: Call) -> Response:
         media_type="video/mp4",
         headers={"Cache-Control": "private, max-age=86400"},
     )
+
+
+def _replay_view(book: Book | None) -> dict[str, Any]:
+    if book is None:
+        return {"replaying": False, "strict": False, "creates": 0, "shapes": 0, "answers": 0}
+    return {"replaying": True, **book.summary()}
+
+
+async def get_replay(call: Call) -> Response:
+    return json_response(_replay_view(fake_of(call).replay))
+
+
+async def load_replay(call: Call) -> Response:
+    fake = fake_of(call)
+    if fake.settings.shared:
+        raise ApiError(409, message=SHARED_REPLAY)
+    strict = bool(call.params.get("strict", False))
+    book = Book(fake.providers, strict=strict, generation=f"loaded-{await call.engine.number('replay')}")
+    if fake.replay is not None:  # what was loaded before stays, from its start, strict as asked now
+        book.absorb(fake.replay)
+    try:
+        exchanges = from_har(call.body)
+    except UnreadableRecording as error:
+        raise ApiError(400, param="log", errors=(FieldError("log", str(error)),)) from None
+    if book.load(exchanges) == 0:
+        raise ApiError(400, param="log", errors=(FieldError("log", NOTHING_TO_REPLAY),))
+    fake.replay = book
+    return json_response(_replay_view(book), 201)
+
+
+async def clear_replay(call: Call) -> Response:
+    fake = fake_of(call)
+    if fake.settings.shared:
+        raise ApiError(409, message=SHARED_REPLAY)
+    fake.replay = None
+    return json_response(_replay_view(None))

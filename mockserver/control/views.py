@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
@@ -15,6 +15,10 @@ from mockserver.engine import Task
 from mockserver.fake import Fake
 from mockserver.media.catalog import media_url
 from mockserver.spec import FieldError, Operation
+from mockserver.upstream.drift import Report
+
+if TYPE_CHECKING:
+    from mockserver.upstream.upstreams import Upstreams
 from mockserver.web.errors import ApiError, Scope
 from mockserver.web.responses import iso_millis, json_response
 
@@ -27,6 +31,7 @@ ERROR_WORDS = {
     409: "conflict",
     413: "too_large",
     500: "internal_error",
+    502: "bad_gateway",
     503: "unavailable",
 }
 
@@ -50,6 +55,19 @@ class ControlDialect:
 
     def invalid(self, op: Operation, errors: list[FieldError], where: str) -> ApiError:
         return ApiError(400, param=errors[0].top, errors=tuple(errors))
+
+
+def drift_view(upstream: Upstreams | None, report: Report) -> dict[str, Any]:
+    """The drift report, with what it was made from: the upstreams, the budget, the recording."""
+    settings = upstream.settings if upstream is not None else None
+    return report.view() | {
+        "upstreams": {slug: u.url for slug, u in upstream.by_slug.items()} if upstream is not None else {},
+        "budget": {
+            "max_creates": settings.max_creates if settings is not None else 0,
+            "refused": upstream.refused if upstream is not None else 0,
+        },
+        "recording": settings.record if settings is not None else None,
+    }
 
 
 def clock_view(fake: Fake) -> dict[str, Any]:

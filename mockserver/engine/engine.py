@@ -31,7 +31,7 @@ from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
 from mockserver.engine.ids import Ids
 from mockserver.engine.journal import EVERYTHING, JournalEntry, JournalFields, JournalQuery
-from mockserver.engine.tasks import Ending, Failure, NewTask, Snapshot, Task, TaskStatus, Timing
+from mockserver.engine.tasks import Ending, Failure, NewTask, Script, Snapshot, Task, TaskStatus, Timing
 from mockserver.engine.timers import TASK_END, Timer
 
 if TYPE_CHECKING:
@@ -46,6 +46,13 @@ def _end_timers(task: Task) -> tuple[Timer, ...]:
     if not task.callback_url or not math.isfinite(task.callback_due):
         return ()
     return (Timer(task.callback_due, TASK_END, task.id),)
+
+
+def _replaying(task: Task, script: Script) -> Task:
+    """A task that replays `script`, its queue and run times the recording's."""
+    queued = script.starts_after if math.isfinite(script.starts_after) else task.queue_seconds
+    ran = script.ends_after - queued if math.isfinite(script.ends_after) else task.run_seconds
+    return task._replace(script=script, queue_seconds=queued, run_seconds=max(0.0, ran))
 
 
 def _refuse(admission: Admission) -> FaultRule | None:
@@ -252,6 +259,8 @@ class Engine:
                 plan=new.plan,
                 callback_plan=new.callback,
             )
+            if new.script is not None:  # a recorded lifecycle: its own timing (rare: not passed above)
+                task = _replaying(task, new.script)
             timers = _end_timers(task)
             balance = self.starting_balance(task.provider)
             admission, outcome = await self.store.insert_task(gate, task, balance, timers)

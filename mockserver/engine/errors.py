@@ -43,3 +43,12 @@ class FaultFired(EngineError):
     def __init__(self, rule: FaultRule) -> None:
         super().__init__(f"fault rule {rule.id}")
         self.rule = rule
+
+
+class StoreUnavailable(EngineError):
+    """The store does not answer (a shared store that is down or out of reach): the verb may
+    not have happened. `where` names the store for people (no credentials)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"the store at {where} does not answer")
+        self.where = where

@@ -7,6 +7,7 @@ store swaps in, so a store may hold copies and several processes may share one.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import math
 from collections.abc import Callable
@@ -74,6 +75,42 @@ class Ending:
     failure: Failure | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """How a task looked `offset` fake seconds after its creation, as a recording shows it."""
+
+    offset: float
+    status: TaskStatus
+    progress: int
+    remaining: int | None  # the ETA it showed, in whole seconds
+    word: str | None = None  # the provider's own status word, where it is not the usual one
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """A recorded lifecycle, another source of what a task looks like: at each offset from its
+    creation it answers as the recording's latest observation at or before that offset did,
+    and it ends as the recording ended (`failure`, or a result)."""
+
+    observations: tuple[Observation, ...]  # by offset; the first is the create's answer (offset 0)
+    failure: Failure | None = None
+
+    @property
+    def ends_after(self) -> float:
+        """Offset of the first observation that shows it finished (inf: the recording never did)."""
+        return next((o.offset for o in self.observations if o.status.finished), math.inf)
+
+    @property
+    def starts_after(self) -> float:
+        """Offset of the first observation that shows it past the queue."""
+        return next((o.offset for o in self.observations if o.status is not TaskStatus.QUEUED), math.inf)
+
+    def at(self, offset: float) -> Observation:
+        """The latest observation at or before `offset` (the first before any)."""
+        index = bisect.bisect_right([o.offset for o in self.observations], offset)
+        return self.observations[max(0, index - 1)]
+
+
 @dataclass(slots=True)
 class Snapshot:
     """What a task looks like at one instant: a value, made on every poll (slots, no frozen
@@ -84,6 +121,7 @@ class Snapshot:
     remaining: int | None  # whole seconds until the end, while unfinished
     failure: Failure | None
     ended_at: float | None
+    word: str | None = None  # the provider's own status word, where a recording used another
 
 
 class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a frozen dataclass
@@ -104,6 +142,7 @@ class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a froze
     plan: Plan | None = None  # ends failed, or stalls, instead of completing
     callback_plan: CallbackPlan | None = None
     ending: Ending | None = None
+    script: Script | None = None  # a recorded lifecycle it replays (else: the timing above)
 
     @property
     def started_at(self) -> float:
@@ -127,6 +166,8 @@ class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a froze
     @property
     def planned_end(self) -> float:
         """When it ends unless an outcome is forced (never, for a task that stalls)."""
+        if self.script is not None:
+            return self.created_at + self.script.ends_after
         return math.inf if isinstance(self.plan, Stall) else self.halts_at
 
     @property
@@ -153,6 +194,8 @@ class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a froze
         if ending is not None and now >= ending.at:
             progress = 100 if ending.status is TaskStatus.SUCCEEDED else self._progress(ending.at)
             return Snapshot(ending.status, progress, None, ending.failure, ending.at)
+        if self.script is not None:
+            return self._replayed(now)
         if self.plan is not None and now >= self.halts_at:
             return self._halted()
         started = self.created_at + self.queue_seconds
@@ -164,6 +207,22 @@ class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a froze
             return Snapshot(TaskStatus.QUEUED, 0, remaining, None, None)
         progress = math.floor((now - started) / self.run_seconds * 100)  # run_seconds > 0: now < end
         return Snapshot(TaskStatus.RUNNING, min(progress, 99), remaining, None, None)
+
+    def as_created(self) -> Snapshot:
+        """What the create's answer shows: queued, progress 0, the whole time ahead (or what a
+        recording's create answer showed)."""
+        if self.script is not None:
+            first = self.script.observations[0]
+            return Snapshot(first.status, first.progress, first.remaining, None, None, first.word)
+        return Snapshot(TaskStatus.QUEUED, 0, round(self.natural_end - self.created_at), None, None)
+
+    def _replayed(self, now: float) -> Snapshot:
+        """What its recording showed at the same offset from creation."""
+        assert self.script is not None
+        seen = self.script.at(now - self.created_at)
+        ended = self.created_at + seen.offset if seen.status.finished else None
+        failure = self.script.failure if seen.status is TaskStatus.FAILED else None
+        return Snapshot(seen.status, seen.progress, seen.remaining, failure, ended, seen.word)
 
     def _halted(self) -> Snapshot:
         """Where its plan left it: failed with its progress then, or stalled as it stood."""
@@ -198,3 +257,4 @@ class NewTask(NamedTuple):
     plan: Plan | None = None
     callback: CallbackPlan | None = None
     origin: str = ""
+    script: Script | None = None

@@ -14,13 +14,15 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
-from mockserver.engine import Engine, Snapshot, Task, TaskStatus
+from mockserver.engine import Engine, Failure, Snapshot, Task, TaskStatus
+from mockserver.engine.tasks import Observation
 from mockserver.settings import Settings
 from mockserver.spec import Operation, Spec, load_spec_file
 from mockserver.web.api import TrailingSlash
 from mockserver.web.errors import Dialect
 
 RenderCallback = Callable[[Task, Snapshot, str], dict[str, Any]]  # (task, snapshot, base URL)
+ObserveBody = Callable[[Any, float], tuple[Observation, Failure | None] | None]  # (body, offset)
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,17 +38,20 @@ class Provider:
     create_operation: str
     retrieve_operation: str
     result_pointer: str  # JSON pointer to the result URL in a finished retrieve body
-    prices: Mapping[int, float]  # credits a task costs, by video duration
     default_failure: str  # business code of a failure forced with no code
     cancel_failure: str  # business code of a cancelled task
     accepts_failure: Callable[[str], bool]  # codes a task of this provider may fail with
     mounts: tuple[str, ...] = ("",)  # prefixes the spec's paths are served under
+    settings: tuple[str, ...] = ()  # the Settings fields this provider alone reads
     # The real service's base URLs by name (the pytest plugin routes their hosts to the fake;
     # a path such as a mirror's `/apiv1` is one of the mounts).
     base_urls: Mapping[str, str] = field(default_factory=dict)
     status_pointer: str = "/status"  # JSON pointer to the status word in a task body
     progress_pointer: str | None = None  # JSON pointer to a 0-100 progress, where it reports one
+    failure_pointer: str | None = None  # JSON pointer to a failed task's business code
     render_callback: RenderCallback | None = None  # its callback body, if it calls back
+    # What a task body says, as a recording's observation at an offset from the create (replay).
+    observed: ObserveBody | None = None
     # JSON pointers removed from the spec when callbacks to local receivers are allowed.
     relaxed_for_local_callbacks: tuple[str, ...] = field(default=())
     # JSON pointers these settings remove from the spec (responses one error style lacks).

@@ -56,6 +56,10 @@ class Store(Protocol):
     async def reserve(self, purpose: str, count: int) -> int:
         """The first of `count` fresh sequence numbers for `purpose` (numbers start at 1)."""
 
+    async def tally(self, name: str) -> int:
+        """One more on the counter `name`, which a reset keeps (the upstreams' create budget:
+        a run's spending); the new count."""
+
     # -- requests and tasks ------------------------------------------------------------
 
     async def admit(self, gate: Gate) -> Admission:

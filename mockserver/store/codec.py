@@ -15,7 +15,17 @@ from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Attempt, Delivery
 from mockserver.engine.faults import Fault, FaultRule
 from mockserver.engine.journal import JournalEntry
-from mockserver.engine.tasks import CallbackPlan, Ending, Failure, Plan, Stall, Task, TaskStatus
+from mockserver.engine.tasks import (
+    CallbackPlan,
+    Ending,
+    Failure,
+    Observation,
+    Plan,
+    Script,
+    Stall,
+    Task,
+    TaskStatus,
+)
 from mockserver.engine.timers import Timer
 
 
@@ -30,6 +40,16 @@ def _task_plan(value: dict[str, Any] | None) -> Plan | None:
     return Failure(**value) if "code" in value else Stall(**value)
 
 
+def _script(value: dict[str, Any] | None) -> Script | None:
+    if value is None:
+        return None
+    observations = tuple(
+        Observation(o["offset"], TaskStatus(o["status"]), o["progress"], o["remaining"], o["word"])
+        for o in value["observations"]
+    )
+    return Script(observations, _failure(value["failure"]))
+
+
 def _callback_plan(value: dict[str, Any] | None) -> CallbackPlan | None:
     return None if value is None else CallbackPlan(**value)
 
@@ -42,6 +62,7 @@ def decode_task(data: bytes | str) -> Task:
     document = orjson.loads(data)
     document["plan"] = _task_plan(document["plan"])
     document["callback_plan"] = _callback_plan(document["callback_plan"])
+    document["script"] = _script(document.get("script"))
     ending = document["ending"]
     if ending is not None:
         document["ending"] = Ending(ending["at"], TaskStatus(ending["status"]), _failure(ending["failure"]))

@@ -46,6 +46,7 @@ class MemoryStore:
     def __init__(self, journal_limit: int = DEFAULT_JOURNAL_LIMIT) -> None:
         self._journal_limit = journal_limit
         self._clock: ClockState | None = None
+        self._tallies: dict[str, int] = {}  # kept by a reset
         self._clear()
 
     def _clear(self) -> None:
@@ -130,6 +131,10 @@ class MemoryStore:
         first = self._sequences.get(purpose, 0) + 1
         self._sequences[purpose] = first + count - 1
         return first
+
+    async def tally(self, name: str) -> int:
+        count = self._tallies[name] = self._tallies.get(name, 0) + 1
+        return count
 
     # -- requests and tasks ------------------------------------------------------------
 

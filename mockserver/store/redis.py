@@ -29,6 +29,7 @@ from mockserver.engine.timers import Timer
 from mockserver.loops import LoopMark
 from mockserver.store import codec, lua
 from mockserver.store.memory import DEFAULT_JOURNAL_LIMIT
+from mockserver.store.reach import CONNECT_TIMEOUT, REPLY_TIMEOUT, UNREACHABLE, Reach, reaching
 
 DEFAULT_PREFIX = "mockserver:"
 DEFAULT_NODE_TIMEOUT = 5.0  # real seconds without a heartbeat before a node counts as gone
@@ -91,6 +92,7 @@ class RedisStore:
         self._node = "0"
         self._pending: list[bytes] = []  # journal entries not yet written
         self._flushing: asyncio.Task[None] | None = None
+        self.reach = Reach(url)  # the store's coming and going, for people
 
     # -- connection ----------------------------------------------------------------------
 
@@ -100,7 +102,13 @@ class RedisStore:
             return self._redis
         loop = asyncio.get_running_loop()
         if self._redis is None or self._here.loop is not loop:
-            pool = BlockingConnectionPool.from_url(self.url, max_connections=MAX_CONNECTIONS, timeout=None)
+            pool = BlockingConnectionPool.from_url(
+                self.url,
+                max_connections=MAX_CONNECTIONS,
+                timeout=None,
+                socket_connect_timeout=CONNECT_TIMEOUT,
+                socket_timeout=REPLY_TIMEOUT,
+            )
             self._redis = Redis.from_pool(pool)
             self._here.set(loop)
             self._scripts = {name: self._redis.register_script(getattr(lua, name)) for name in SCRIPTS}
@@ -113,6 +121,7 @@ class RedisStore:
     def _key(self, name: str) -> str:
         return self.prefix + name
 
+    @reaching
     async def open(self) -> None:
         await self._conn().ping()
 
@@ -122,22 +131,28 @@ class RedisStore:
             try:
                 await self._drain()
                 await self._run("RELEASE", self._node)
+            except UNREACHABLE:  # a store that is gone holds no claims of this process to release
+                pass
             finally:
                 await redis.aclose()
         self._redis = None
 
+    @reaching
     async def join(self) -> int:
         node: int = await self._conn().incr(self._key("nodes"))
         self._node = str(node)
         return node
 
+    @reaching
     async def beat(self) -> None:
         await self._conn().set(self._key(f"alive:{self._node}"), b"1", px=int(self._lifetime_ms))
 
+    @reaching
     async def reset(self, clock: ClockState) -> None:
         await self._drain()  # entries on their way must land before the reset, not after it
         await self._run("RESET", clock.version, codec.encode_clock(clock))
 
+    @reaching
     async def forget(self, key: str) -> int:
         await self._drain()  # the key's entries still pending go too
         forgotten: int = await self._run("FORGET", key)
@@ -145,16 +160,23 @@ class RedisStore:
 
     # -- the clock -----------------------------------------------------------------------
 
+    @reaching
     async def load_clock(self) -> ClockState | None:
         raw = await self._conn().hget(self._key("clock"), "s")
         return None if raw is None else codec.decode_clock(raw)
 
+    @reaching
     async def save_clock(self, state: ClockState) -> ClockState:
         return codec.decode_clock(await self._run("SAVE_CLOCK", state.version, codec.encode_clock(state)))
 
+    @reaching
     async def reserve(self, purpose: str, count: int) -> int:
         last: int = await self._conn().hincrby(self._key("seq"), purpose, count)
         return last - count + 1
+
+    async def tally(self, name: str) -> int:
+        count: int = await self._conn().hincrby(self._key("tallies"), name, 1)  # not a RESET key
+        return count
 
     # -- requests and tasks --------------------------------------------------------------
 
@@ -180,15 +202,18 @@ class RedisStore:
         fired = reply[1]  # a rule that fired without stopping the verb, or empty
         return (Admission(rule=codec.decode_rule(fired)) if fired else ADMITTED), reply
 
+    @reaching
     async def admit(self, gate: Gate) -> Admission:
         return (await self._gated("ADMIT", gate))[0]
 
+    @reaching
     async def read_task(self, gate: Gate, task_id: str) -> tuple[Admission, Task | None]:
         admission, reply = await self._gated("READ_TASK", gate, task_id)
         if not admission.admitted or reply[2] is None:
             return admission, None
         return admission, codec.decode_task(reply[2])
 
+    @reaching
     async def insert_task(
         self, gate: Gate, task: Task, balance: float | None, timers: Sequence[Timer]
     ) -> tuple[Admission, Insert]:
@@ -209,14 +234,17 @@ class RedisStore:
             return admission, Insert.REFUSED
         return admission, _INSERTS[reply[0]]
 
+    @reaching
     async def task(self, task_id: str) -> Task | None:
         raw = await self._conn().hget(self._key("tasks"), task_id)
         return None if raw is None else codec.decode_task(raw)
 
+    @reaching
     async def task_by_media(self, token: str) -> Task | None:
         raw = await self._run("TASK_BY_MEDIA", token)
         return None if raw is None else codec.decode_task(raw)
 
+    @reaching
     async def swap_task(self, old: Task, new: Task) -> bool:
         swapped = await self._run("SWAP", "tasks", old.id, codec.encode_task(old), codec.encode_task(new))
         return bool(swapped)
@@ -225,6 +253,7 @@ class RedisStore:
         reply = await self._run("PAGE", hash_name, order, f"({_number(after)}", "+inf", limit)
         return [(float(reply[i]), reply[i + 1]) for i in range(0, len(reply), 2) if reply[i + 1]]
 
+    @reaching
     async def tasks(self, provider: str | None, after: int, limit: int) -> list[Task]:
         found: list[Task] = []
         position: float = after
@@ -239,26 +268,32 @@ class RedisStore:
             position = page[-1][0]
         return found[:limit]
 
+    @reaching
     async def count_tasks(self) -> int:
         count: int = await self._conn().hlen(self._key("tasks"))
         return count
 
+    @reaching
     async def prune(self, created_by: float) -> int:
         pruned: int = await self._run("PRUNE", _number(created_by))
         return pruned
 
+    @reaching
     async def spent(self, key: str, provider: str) -> float:
         raw = await self._conn().hget(self._key("spent"), _account(key, provider))
         return 0.0 if raw is None else float(raw)
 
     # -- fault rules ---------------------------------------------------------------------
 
+    @reaching
     async def add_rule(self, rule: FaultRule) -> None:
         await self._conn().rpush(self._key("rules"), codec.encode_rule(rule))
 
+    @reaching
     async def rules(self) -> list[FaultRule]:
         return [codec.decode_rule(raw) for raw in await self._conn().lrange(self._key("rules"), 0, -1)]
 
+    @reaching
     async def clear_rules(self) -> None:
         await self._conn().delete(self._key("rules"))
 
@@ -278,10 +313,15 @@ class RedisStore:
         try:
             while self._pending:
                 batch, self._pending = self._pending, []
+                sent_at = self.reach.changes
                 try:
                     await self._run("RECORD", self._journal_limit, *batch)
-                except Exception:  # the answers went out; losing their entries is all it costs
+                except UNREACHABLE as error:  # the answers went out; their entries are lost
+                    self.reach.failed(error, sent_at)
+                except Exception:
                     logger.exception("could not write %d journal entries", len(batch))
+                else:
+                    self.reach.worked(sent_at)
         finally:
             if self._flushing is asyncio.current_task():
                 self._flushing = None
@@ -294,6 +334,7 @@ class RedisStore:
         if self._pending:
             await self._flush()
 
+    @reaching
     async def journal(self, query: JournalQuery) -> list[JournalEntry]:
         await self._drain()
         entries = []
@@ -306,13 +347,16 @@ class RedisStore:
 
     # -- callback deliveries -------------------------------------------------------------
 
+    @reaching
     async def put_delivery(self, delivery: Delivery, timers: Sequence[Timer]) -> None:
         await self._run("PUT_DELIVERY", delivery.id, codec.encode_delivery(delivery), *_timer_args(timers))
 
+    @reaching
     async def delivery(self, delivery_id: str) -> Delivery | None:
         raw = await self._conn().hget(self._key("deliveries"), delivery_id)
         return None if raw is None else codec.decode_delivery(raw)
 
+    @reaching
     async def deliveries(self) -> list[Delivery]:
         found: list[Delivery] = []
         position = 0.0
@@ -323,6 +367,7 @@ class RedisStore:
                 return found
             position = page[-1][0]
 
+    @reaching
     async def swap_delivery(
         self, old: Delivery, new: Delivery, timers: Sequence[Timer], cancel: Sequence[Timer] = ()
     ) -> bool:
@@ -340,19 +385,23 @@ class RedisStore:
 
     # -- timers on fake time -------------------------------------------------------------
 
+    @reaching
     async def schedule(self, timers: Sequence[Timer]) -> None:
         if timers:
             pairs = {codec.encode_timer(t): t.when for t in timers}
             await self._conn().zadd(self._key("timers"), pairs)
 
+    @reaching
     async def next_due(self) -> float | None:
         first = await self._conn().zrange(self._key("timers"), 0, 0, withscores=True)
         return float(first[0][1]) if first else None
 
+    @reaching
     async def claim_due(self, now: float, limit: int) -> list[Timer]:
         reply = await self._run("CLAIM_DUE", self._node, _number(now), limit, self._lifetime_ms)
         return [codec.decode_timer(reply[i]) for i in range(0, len(reply), 2)]
 
+    @reaching
     async def finish(self, timers: Sequence[Timer]) -> None:
         if timers:
             await self._conn().zrem(self._key(f"claims:{self._node}"), *map(codec.encode_timer, timers))

@@ -24,10 +24,13 @@ from mockserver.engine import (
     TaskForbidden,
     TaskNotFound,
 )
+from mockserver.engine.errors import StoreUnavailable
 from mockserver.spec import FieldError, Operation
+from mockserver.web.responses import json_response
 
 logger = logging.getLogger("mockserver.errors")
 Scope = MutableMapping[str, Any]
+PROBLEM_HEADER = "X-Mock-Problem"  # what the fake itself found wrong (the provider's body cannot say)
 
 
 @dataclass(eq=False)
@@ -39,7 +42,8 @@ class ApiError(Exception):
     errors: tuple[FieldError, ...] = ()
     retry_after: int | None = None
     message: str | None = None  # the whole message, where a dialect words it itself
-    problem: str | None = None  # why a mock trigger was refused: sent as X-Mock-Problem
+    problem: str | None = None  # why a mock trigger was refused, or the fake failed: X-Mock-Problem
+    body: Any = None  # the whole body, as a recording has it (replay): sent as it is
 
 
 class Dialect(Protocol):
@@ -56,6 +60,14 @@ class Dialect(Protocol):
 def credits_status(op: Operation | None) -> int:
     """Out of credits: 402 where the operation documents it (evolink), else 403 (aimlapi)."""
     return 402 if op is not None and 402 in op.responses else 403
+
+
+def unavailable_status(op: Operation | None) -> int:
+    """The store does not answer: 503 where the operation documents it; else its documented
+    500 (evolink's current error style lists no 503); else 503 (the control plane's own)."""
+    if op is not None and 503 not in op.responses and 500 in op.responses:
+        return 500
+    return 503
 
 
 def as_api_error(
@@ -78,16 +90,24 @@ def as_api_error(
         return ApiError(status, retry_after=wait)
     if isinstance(error, TaskAlreadyFinished):
         return ApiError(409)
+    if isinstance(error, StoreUnavailable):
+        return ApiError(unavailable_status(op), problem=f"the fake's store does not answer: {error.where}")
     return ApiError(500)
 
 
 def error_response(
     scope: Scope, op: Operation | None, dialect: Dialect, error: BaseException, retry_after: int, clock: Clock
 ) -> Response:
-    """Any exception raised while answering, as the API's own error body."""
+    """Any exception raised while answering, as the API's own error body (and `X-Mock-Problem`
+    where the fake has more to say than the body can)."""
     if isinstance(error, EngineError):
         error = as_api_error(error, op, dialect, retry_after, clock)
     elif not isinstance(error, ApiError):
         logger.error("unexpected error on %s %s", scope.get("method"), scope.get("path"), exc_info=error)
         error = ApiError(500)
-    return dialect.render(scope, op, error)
+    if error.body is not None:  # a recorded answer, sent again as it was
+        return json_response(error.body, error.status)
+    response = dialect.render(scope, op, error)
+    if error.problem is not None:
+        response.headers[PROBLEM_HEADER] = error.problem.encode("ascii", "backslashreplace").decode()
+    return response

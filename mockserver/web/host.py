@@ -10,6 +10,7 @@ from typing import Protocol
 
 from mockserver.callbacks.guard import CallbackGuard
 from mockserver.engine import Engine
+from mockserver.engine.replay import Book
 from mockserver.logs import RequestLog
 from mockserver.settings import Settings
 
@@ -47,3 +48,7 @@ class Host(Protocol):
     @property
     def request_log(self) -> RequestLog | None:
         """A line per request, when request logging is on."""
+
+    @property
+    def replay(self) -> Book | None:
+        """The recordings being replayed, if any (`mockserver/upstream/replay.py`)."""

@@ -20,6 +20,7 @@ from mockserver.engine.faults import Fault, FaultRule, FaultSyntax, Trigger, par
 from mockserver.engine.gate import Gate
 from mockserver.engine.ids import fingerprint
 from mockserver.engine.journal import JournalFields
+from mockserver.engine.replay import Book, NoMatch
 from mockserver.engine.tasks import CallbackPlan, Failure, Plan
 from mockserver.settings import Settings
 from mockserver.spec import FieldError, Operation, coerce, problems
@@ -36,7 +37,6 @@ SCOPE_ROUTE = "mock.route"  # (api slug, operationId or None) of the request
 VALID_PARAMS_KEPT = 4096  # per operation
 FAULT_HEADER = RAW_HEADERS[Trigger.FAULT]  # looked for on every request
 PLAN_HEADERS = tuple((trigger, RAW_HEADERS[trigger]) for trigger in (Trigger.FAIL, Trigger.CALLBACK))
-PROBLEM_HEADER = "X-Mock-Problem"  # why a mock trigger was refused (the provider's 400 rarely says)
 
 
 @dataclass(slots=True, eq=False)
@@ -102,10 +102,35 @@ class Call:
         self._ride(await self.engine.admit(self._gate()))
 
     async def create(self, new: NewTask) -> Task:
+        if self.fake.replay is not None:
+            new = await self._recorded(self.fake.replay, new)
         self.task, rule = await self.engine.create(self._gate(), new)
         if rule is not None:
             self._ride(rule)
         return self.task
+
+    async def _recorded(self, book: Book, new: NewTask) -> NewTask:
+        """A create a recording holds: its recorded lifecycle, or its recorded error answer."""
+        try:
+            answer = await book.for_create(self.engine, self.api.slug, self.body)
+        except NoMatch as refusal:
+            detail = str(refusal)
+            raise ApiError(
+                400, param="replay", errors=(FieldError("replay", detail),), problem=f"replay: {detail}"
+            ) from None
+        if answer is None:
+            return new
+        if answer.status is not None:
+            raise ApiError(answer.status, body=answer.body)
+        return new._replace(script=answer.script, plan=None, callback=answer.callback_plan() or new.callback)
+
+    async def recorded_answer(self, book: Book) -> None:
+        """Raise the answer a recording holds for exactly this request, if it holds one."""
+        path = self.scope["path"].rstrip("/").rsplit("/", 1)[-1]
+        query = self.scope["query_string"].decode("latin-1")
+        answer = await book.for_request(self.engine, self.api.slug, self.op.id, path, query, self.body)
+        if answer is not None and answer.status is not None:
+            raise ApiError(answer.status, body=answer.body)
 
     async def read(self, task_id: str) -> Task:
         self.task, rule = await self.engine.get(self._gate(), task_id)
@@ -195,13 +220,8 @@ class Endpoint:
         }
 
     def _error(self, call: Call, error: BaseException) -> Response:
-        settings = call.fake.settings
-        response = error_response(
-            call.scope, self.op, self.api.dialect, error, settings.retry_after, call.engine.clock
-        )
-        if isinstance(error, ApiError) and error.problem is not None:
-            response.headers[PROBLEM_HEADER] = error.problem.encode("ascii", "backslashreplace").decode()
-        return response
+        retry_after, clock = call.fake.settings.retry_after, call.engine.clock
+        return error_response(call.scope, self.op, self.api.dialect, error, retry_after, clock)
 
     def _blocked(self, call: Call, fault: Fault) -> Response | None:
         """The answer to a fault that stops the work: its status, or none at all (reset)."""
@@ -246,6 +266,9 @@ class Endpoint:
         elif problem is not None:
             raise problem
         try:
+            book = call.fake.replay
+            if book is not None and api.guarded and op.id not in api.creates:
+                await call.recorded_answer(book)  # a request the recordings answered with an error
             return await self.handler(call)
         except ApiError:
             if call.gate is not None and not call.admitted:

@@ -90,7 +90,11 @@ async def test_a_burst_of_2000_due_at_once_on_a_manual_clock_is_called_back_once
 def test_on_a_scaled_clock_no_attempt_of_a_burst_times_out_waiting_for_a_connection() -> None:
     with (
         LoopbackReceiver().running() as receiver,
-        live_server(make_app(clock="real", speed=10, allow_callback_hosts=("127.0.0.1",))) as base,
+        # 3 real seconds to answer (30 fake at 10x): a receiver process on a loaded 2-core machine
+        # may take over 1 s; what is tested is that waiting inside the fake does not count.
+        live_server(
+            make_app(clock="real", speed=10, callback_timeout=30, allow_callback_hosts=("127.0.0.1",))
+        ) as base,
         httpx.Client(base_url=base, timeout=10) as http,
     ):
         body = evolink_body(callback_url=receiver.url)
@@ -102,7 +106,7 @@ def test_on_a_scaled_clock_no_attempt_of_a_burst_times_out_waiting_for_a_connect
         got = receiver.ids()
     assert got == dict.fromkeys(ids, 1)
     outcomes = [a["outcome"] for d in deliveries for a in d["attempts"]]
-    assert outcomes == ["success"] * BURST  # the 1 s timeout (10 s at 10x) counts from sending
+    assert outcomes == ["success"] * BURST  # the timeout counts from sending
 
 
 def test_the_first_callback_of_a_fresh_server_is_not_late() -> None:

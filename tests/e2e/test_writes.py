@@ -5,11 +5,18 @@ reset. The transport alone against a recording one, then the server over real so
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import subprocess
+from pathlib import Path
 from typing import Any
 
-from mockserver.server import HeldHeadTransport
+import orjson
+import pytest
+
+from mockserver.server.wire import HeldHeadTransport
 from tests.e2e.test_slow_clients import connect, running
+from tests.helpers import EVOLINK_CREATE, evolink_body
 
 
 class Recording(asyncio.Transport):
@@ -105,3 +112,59 @@ def test_a_head_request_is_answered_at_once_not_when_the_connection_ends() -> No
         sock.settimeout(2)  # the keep-alive would close it (and send what was held) at 5 s
         sock.sendall(b"HEAD /__mock/clock HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+
+
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def test_an_interim_answer_leaves_at_once_and_the_final_head_is_still_held() -> None:
+    inner = Recording()
+    out = HeldHeadTransport(inner)
+    out.write(CONTINUE)  # uvicorn's answer to `Expect: 100-continue`, before the body is read
+    assert inner.calls == [("write", CONTINUE)]
+    out.write(b"head")
+    out.write(b"body")
+    out.response_complete()
+    assert inner.calls[1:] == [("writelines", [b"head", b"body"])]
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent_over_a_socket() -> None:
+    body = orjson.dumps(evolink_body())
+    with running(keepalive_timeout=5) as (_, port, _), connect(port) as sock:
+        sock.sendall(
+            f"POST {EVOLINK_CREATE} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer mock-key\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Expect: 100-continue\r\n\r\n".encode()
+        )
+        sock.settimeout(2)  # a client waiting for the interim answer would hang without it
+        assert sock.recv(len(CONTINUE)) == CONTINUE
+        sock.sendall(body)
+        [answer] = read_answers(sock, 1)
+    assert answer.startswith(b"HTTP/1.1 200 ") and b'"status":"pending"' in answer.replace(b" ", b"")
+
+
+CURL_MISSING = "curl not found on PATH; install it (Debian: apt-get install curl)"
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason=CURL_MISSING)
+def test_curl_sending_a_large_body_gets_100_continue_and_does_not_wait_for_it(tmp_path: Path) -> None:
+    body = tmp_path / "body.json"
+    body.write_bytes(orjson.dumps(evolink_body(prompt="A cat walking " * 300)))  # over curl's 1 KiB
+    with running(keepalive_timeout=5) as (_, port, _):
+        done = subprocess.run(
+            [
+                *("curl", "-sS", "-v", "--expect100-timeout", "3", "-o", "/dev/null"),
+                *("-w", "%{http_code} %{time_total}", "-H", "Authorization: Bearer mock-key"),
+                *("-H", "Content-Type: application/json", "-H", "Expect: 100-continue"),
+                *("--data-binary", f"@{body}", f"http://127.0.0.1:{port}{EVOLINK_CREATE}"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=True,
+        )
+    status, seconds = done.stdout.split()
+    assert status == "200"
+    assert "< HTTP/1.1 100 Continue" in done.stderr
+    assert "Done waiting for 100-continue" not in done.stderr  # curl gave up waiting: the bug
+    assert float(seconds) < 2  # curl would have waited its 3 s

@@ -73,6 +73,9 @@ class CopyingStore:
     async def reserve(self, purpose: str, count: int) -> int:
         return await self._inner.reserve(purpose, count)
 
+    async def tally(self, name: str) -> int:
+        return await self._inner.tally(name)
+
     async def admit(self, gate: Gate) -> Admission:
         return _admission(await self._inner.admit(gate))
 

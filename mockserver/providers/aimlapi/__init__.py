@@ -14,10 +14,12 @@ PROVIDER = Provider(
     create_operation="createGeneration",
     retrieve_operation="getGeneration",
     result_pointer="/video/url",
-    prices=wire.PRICES,
+    settings=("aimlapi_usd_per_second", "aimlapi_create_status"),
+    failure_pointer="/error/name",
     default_failure="GenerationError",
     cancel_failure="request_cancelled",
     accepts_failure=wire.accepts_failure,
+    observed=wire.observed,
     base_urls={"aimlapi": "https://api.aimlapi.com"},
     # NestJS on Express: routes match in any case, and a trailing slash is the same route.
     case_sensitive=False,

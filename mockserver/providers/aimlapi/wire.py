@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from mockserver.engine import Engine, Failure, Snapshot, Task, TaskStatus
 from mockserver.engine.ids import Ids
+from mockserver.engine.tasks import Observation
 from mockserver.media.catalog import media_url
 from mockserver.providers import images
 from mockserver.providers.aimlapi import details
@@ -30,6 +31,7 @@ STATUS_WORDS = {
     TaskStatus.SUCCEEDED: "completed",
     TaskStatus.FAILED: "error",
 }
+_STATUSES = {word: status for status, word in STATUS_WORDS.items()}
 CREDITS_PER_USD = 2_000_000  # the gateway's unit: its pages show 3,900,000 credits for $1.95
 
 
@@ -65,8 +67,25 @@ def meta(task: Task) -> dict[str, Any]:
     return {"usage": {"credits_used": task.credits}}
 
 
+def observed(body: Any, offset: float) -> tuple[Observation, Failure | None] | None:
+    """What a generation body (a create answer or a retrieve) says, as a recording's observation
+    `offset` seconds after the create; None if it is not one. The API shows no progress."""
+    if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+        return None
+    word = body["status"]
+    status = _STATUSES.get(word, TaskStatus.RUNNING)  # a word the spec does not name: unfinished
+    error = body.get("error") if isinstance(body.get("error"), dict) else None
+    failure = None
+    if status is TaskStatus.FAILED and error is not None:
+        failure = Failure(str(error.get("name") or "GenerationError"), error.get("message"))
+    progress = 100 if status is TaskStatus.SUCCEEDED else 0
+    usual = STATUS_WORDS.get(status) == word
+    return Observation(offset, status, progress, None, None if usual else word), failure
+
+
 def render_created(task: Task) -> dict[str, Any]:
-    return {"id": task.id, "status": "queued", "meta": meta(task)}
+    created = task.as_created()
+    return {"id": task.id, "status": created.word or STATUS_WORDS[created.status], "meta": meta(task)}
 
 
 def render_generation(task: Task, snapshot: Snapshot, base_url: str) -> dict[str, Any]:
@@ -80,7 +99,7 @@ def render_generation(task: Task, snapshot: Snapshot, base_url: str) -> dict[str
         error = {"name": code, "message": snapshot.failure.message or f"Generation failed: {code}"}
     return {
         "id": task.id,
-        "status": STATUS_WORDS[snapshot.status],
+        "status": snapshot.word or STATUS_WORDS[snapshot.status],
         "video": video,
         "error": error,
         "meta": meta(task),

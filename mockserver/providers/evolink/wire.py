@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from mockserver.engine import Engine, Failure, Snapshot, Task, TaskStatus
 from mockserver.engine.ids import Ids
+from mockserver.engine.tasks import Observation
 from mockserver.media.catalog import media_url
 from mockserver.providers import images
 from mockserver.providers.images import ImageProblem
@@ -31,6 +32,7 @@ STATUS_WORDS = {
     TaskStatus.SUCCEEDED: "completed",
     TaskStatus.FAILED: "failed",
 }
+_STATUSES = {word: status for status, word in STATUS_WORDS.items()}
 # The documented business codes, with messages in the style of the error-codes page.
 FAILURE_MESSAGES = {
     "content_policy_violation": "Content policy violation.\nYour request was blocked by safety filters.",
@@ -121,7 +123,7 @@ def render_task(task: Task, snapshot: Snapshot, base_url: str) -> dict[str, Any]
     }
     if status is TaskStatus.SUCCEEDED:
         body["results"] = [media_url(base_url, task.media_token)]
-    body["status"] = STATUS_WORDS[status]
+    body["status"] = snapshot.word or STATUS_WORDS[status]
     if snapshot.failure is not None:
         body["error"] = {
             "code": snapshot.failure.code,
@@ -134,20 +136,39 @@ def render_task(task: Task, snapshot: Snapshot, base_url: str) -> dict[str, Any]
     return body
 
 
+def observed(body: Any, offset: float) -> tuple[Observation, Failure | None] | None:
+    """What a task body (a create answer, a task query, a callback) says, as a recording's
+    observation `offset` seconds after the create; None if it is not a task body."""
+    if not isinstance(body, dict) or not isinstance(body.get("status"), str):
+        return None
+    word = body["status"]
+    status = _STATUSES.get(word, TaskStatus.RUNNING)  # a word the spec does not name: unfinished
+    progress = body["progress"] if isinstance(body.get("progress"), int) else 0
+    info = body["task_info"] if isinstance(body.get("task_info"), dict) else {}
+    remaining = info["estimated_time"] if isinstance(info.get("estimated_time"), int) else None
+    error = body.get("error") if isinstance(body.get("error"), dict) else None
+    failure = None
+    if status is TaskStatus.FAILED and error is not None:
+        failure = Failure(str(error.get("code") or "unknown_error"), error.get("message"))
+    usual = STATUS_WORDS.get(status) == word
+    return Observation(offset, status, progress, remaining, None if usual else word), failure
+
+
 def render_created(task: Task) -> dict[str, Any]:
     """The create answer shows the task as created: pending, progress 0."""
+    created = task.as_created()
+    info: dict[str, Any] = {"can_cancel": created.status is TaskStatus.QUEUED}
+    if created.remaining is not None:
+        info["estimated_time"] = created.remaining
+    info["video_duration"] = task.duration
     return {
         "created": int(task.created_at),
         "id": task.id,
         "model": task.model,
         "object": "video.generation.task",
-        "progress": 0,
-        "status": "pending",
-        "task_info": {
-            "can_cancel": True,
-            "estimated_time": round(task.natural_end - task.created_at),
-            "video_duration": task.duration,
-        },
+        "progress": created.progress,
+        "status": created.word or STATUS_WORDS[created.status],
+        "task_info": info,
         "type": "video",
         "usage": usage(task),
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
 import httpx
@@ -16,39 +14,12 @@ from tests.helpers import (
     client,
     make_app,
 )
+from tests.providers.documented import assert_aimlapi_error
 
 pytestmark = pytest.mark.anyio
 
-# The AI/ML API's documented messages; 404 has none documented.
-AIMLAPI_MESSAGES = {
-    400: "Body validation error",
-    401: "This request requires a valid API key. You can create a new API key on the Billing page: "
-    "https://aimlapi.com/app/keys",
-    403: "You've run out of credits. Please top up your balance or update your payment method to continue: "
-    "https://aimlapi.com/app/billing/",
-    404: "Generation not found",
-    429: "Too Many Requests",
-    500: "Internal server error",
-    502: "Bad Gateway",
-    503: "Service unavailable",
-    504: "Generation timeout",
-}
 AIMLAPI_STATUSES = [400, 401, 403, 404, 429, 500, 502, 503, 504]
 TRIGGERS = ["header", "prompt", "rule"]
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-def assert_aimlapi_error(
-    response: httpx.Response, status: int, path: str, message: str | None = None
-) -> None:
-    assert response.status_code == status
-    body = response.json()
-    assert set(body) == {"message", "path", "requestId", "statusCode", "timestamp"}
-    assert body["message"] == (message or AIMLAPI_MESSAGES[status])
-    assert body["statusCode"] == status and body["path"] == path
-    assert uuid.UUID(body["requestId"]).version == 4 and ISO.match(body["timestamp"])
-    if status == 429:
-        assert int(response.headers["retry-after"]) >= 1
 
 
 async def _trigger(

@@ -15,76 +15,15 @@ from tests.helpers import (
     evolink_body,
     make_app,
 )
+from tests.providers.documented import SEED_CREATE as DOCUMENTED_CREATE
+from tests.providers.documented import SEED_QUERY as DOCUMENTED_QUERY
 
 pytestmark = pytest.mark.anyio
 
-# The seed document's bodies, copied by hand (createVideoGeneration).
-SEED_CREATE = {
-    400: {"code": 400, "message": "Invalid request parameter", "type": "invalid_request_error"},
-    401: {"code": 401, "message": "Invalid or expired token", "type": "authentication_error"},
-    402: {
-        "code": 402,
-        "message": "Insufficient quota",
-        "type": "insufficient_quota_error",
-        "fallback_suggestion": "https://ai.odkkk.com/apiv1/dashboard/billing",
-    },
-    403: {
-        "code": 403,
-        "message": "Access denied for this model",
-        "type": "permission_error",
-        "param": "model",
-    },
-    404: {
-        "code": 404,
-        "message": "Specified model not found",
-        "type": "not_found_error",
-        "param": "model",
-        "fallback_suggestion": "kling-o1-image-to-video",
-    },
-    429: {
-        "code": 429,
-        "message": "Rate limit exceeded",
-        "type": "rate_limit_error",
-        # the seed shows "retry after 60 seconds": the suggestion says what Retry-After says
-        "fallback_suggestion": "retry after 1 second",
-    },
-    500: {
-        "code": 500,
-        "message": "Internal server error",
-        "type": "internal_server_error",
-        "fallback_suggestion": "try again later",
-    },
-    502: {
-        "code": 502,
-        "message": "Upstream AI service unavailable",
-        "type": "upstream_error",
-        "fallback_suggestion": "try different model",
-    },
-    503: {
-        "code": 503,
-        "message": "Service temporarily unavailable",
-        "type": "service_unavailable_error",
-        "fallback_suggestion": "retry after 30 seconds",
-    },
-}
-# EvoLink's task-query page of the same era (getTaskDetail).
-SEED_QUERY = {
-    **SEED_CREATE,
-    400: {
-        "code": 400,
-        "message": "Invalid task ID format",
-        "type": "invalid_request_error",
-        "param": "task_id",
-    },
-    403: {"code": 403, "message": "Access denied", "type": "permission_error"},
-    404: {"code": 404, "message": "Task not found or expired", "type": "not_found_error", "param": "task_id"},
-    502: {
-        "code": 502,
-        "message": "Upstream service error",
-        "type": "upstream_error",
-        "fallback_suggestion": "try again later",
-    },
-}
+# An injected 429's suggestion says what its Retry-After says (1 s), where the seed shows 60.
+INJECTED_429 = {**DOCUMENTED_CREATE[429], "fallback_suggestion": "retry after 1 second"}
+SEED_CREATE = {**DOCUMENTED_CREATE, 429: INJECTED_429}
+SEED_QUERY = {**DOCUMENTED_QUERY, 429: INJECTED_429}
 EVOLINK_STATUSES = [400, 401, 402, 403, 404, 429, 500, 502, 503]
 TRIGGERS = ["header", "prompt", "rule"]
 

@@ -22,7 +22,6 @@ PROVIDER = Provider(
     create_operation="createJob",
     retrieve_operation="getJob",
     result_pointer="/output",
-    prices=handlers.PRICES,
     default_failure="crashed",
     cancel_failure="cancelled",
     accepts_failure=str.isidentifier,

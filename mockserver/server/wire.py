@@ -1,6 +1,8 @@
-"""Serving the app on a port: uvicorn's httptools protocol with the limits a shared fake needs
-against slow or hostile clients (a deadline for each request head, an idle deadline while a body
-arrives, a cap on header bytes, a cap on open connections), and the uvicorn configuration.
+"""The wire, fenced: uvicorn's httptools protocol with the limits a shared fake needs against
+slow or hostile clients (a deadline for each request head, an idle deadline while a body
+arrives, a cap on header bytes, a cap on open connections), connection faults, and answers
+written in one system call. The one place that reads and writes uvicorn's private state; what
+it relies on is listed and checked at start-up in `server/rehearsal.py`.
 
 App layer: knows uvicorn; the app itself knows nothing of it.
 """
@@ -10,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import resource
 import socket
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,9 @@ from mockserver.web.faults import ABORT
 
 logger = logging.getLogger("mockserver.server")
 LIMITS_ATTRIBUTE = "mock_limits"  # where the limits ride on uvicorn's Config (workers get a copy)
-FILE_DESCRIPTOR_MARGIN = 256  # descriptors beyond the connection cap: the listener, callbacks, files
-BACKLOG = 2048  # uvicorn's default
 HEAD, BODY = "its request head", "its body"  # what a connection closed for lateness awaited
+# uvicorn's interim answer to `Expect: 100-continue`, written when the app first reads the body
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,10 @@ def _refusal(status: int, reason: str, code: str, message: str) -> bytes:
 class HeldHeadTransport(asyncio.Transport):
     """The connection's transport, holding each response's first write (uvicorn writes the head
     on `http.response.start`) until the next write, the response's end, or a close: a small
-    answer leaves in one system call and one TCP segment instead of two. An abort drops what
-    is held (a reset sends nothing). Everything else is the connection's own transport."""
+    answer leaves in one system call and one TCP segment instead of two. The interim
+    `100 Continue` is not a response's head: it leaves at once, since the client waits for it
+    before sending the body. An abort drops what is held (a reset sends nothing). Everything
+    else is the connection's own transport."""
 
     __slots__ = ("_held", "_hold_next", "_transport")
 
@@ -77,6 +80,9 @@ class HeldHeadTransport(asyncio.Transport):
             self._held = None
             self._transport.writelines((held, data))  # one writev
         elif self._hold_next:
+            if data == CONTINUE:  # compared by length first: one cheap test per response
+                self._transport.write(data)
+                return
             self._hold_next = False
             self._held = bytes(data)
         else:
@@ -262,66 +268,3 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._deadline = None
         logger.info("closing a connection from %s: %s did not arrive in time", self.client, self._waiting_for)
         self.transport.close()
-
-
-def raise_file_limit(connections: int) -> None:
-    """Let the process open the connections it may accept (the soft limit is often 1024)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = connections + FILE_DESCRIPTOR_MARGIN
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
-
-
-def bind(host: str, port: int, backlog: int = BACKLOG) -> socket.socket:
-    """A listening socket on host:port (port 0: a free one), as uvicorn would bind it. Bound
-    before anything is printed, so a port clash is one error and the banner names the real
-    port; listening at once, so connections made as soon as the banner shows wait in the
-    backlog while the app starts. Raises OSError."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(backlog)
-    except OSError:
-        sock.close()
-        raise
-    sock.set_inheritable(True)  # workers serve it too
-    return sock
-
-
-class Server(uvicorn.Server):
-    """uvicorn's server, calling `on_ready` once the app has started and the sockets serve."""
-
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
-        super().__init__(config)
-        self.on_ready = on_ready
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if not self.should_exit:
-            self.on_ready()
-
-
-def config(app: Any, settings: Settings, **options: Any) -> uvicorn.Config:
-    """uvicorn's configuration for the fake: the guarded protocol and every limit from Settings.
-
-    No proxy-header rewriting (the fake is not behind a proxy) and no `Server: uvicorn` header
-    (the real providers do not send one); both also cost time on every request. uvicorn leaves
-    the logging configuration alone (`mockserver/logs.py` makes it, or the caller's own)."""
-    values: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "http": GuardedHttpProtocol,
-        "log_config": None,
-        "log_level": "warning",
-        "access_log": False,
-        "proxy_headers": False,
-        "server_header": False,
-        "timeout_keep_alive": settings.keepalive_timeout,
-        "timeout_graceful_shutdown": settings.shutdown_timeout,
-    }
-    values.update(options)
-    made = uvicorn.Config(app, **values)
-    setattr(made, LIMITS_ATTRIBUTE, Limits.of(settings))
-    return made
