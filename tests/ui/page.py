@@ -1,23 +1,60 @@
 """The dashboard as a test drives it: a fake served on loopback, the page opened in the shared
-browser, and small readers of what the page shows."""
+browser, small readers of what the page shows, and every request the browser sent the fake,
+read as operations of the documented control plane."""
 
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 
 import httpx
 
+from mockserver.spec import load_spec
 from tests.helpers import live_server, make_app
 from tests.ui.browser import wait
+
+# The page asks for the event stream where it does not know whether the fake serves one; a fake
+# that does documents it (GET /__mock/events), one that does not answers this one request 404.
+STREAM = ("GET", "/__mock/events")
+
+
+class Recorded:
+    """An app in front of another that notes each request the browser sends it: method, path
+    and query as they arrived (the test's own httpx calls are not the page's)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.state = app.state  # what the server reads its settings from
+        self.sent: list[tuple[str, str, str]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and b"HeadlessChrome" in dict(scope["headers"]).get(b"user-agent", b""):
+            self.sent.append((scope["method"], scope["path"], scope["query_string"].decode("latin-1")))
+        await self.app(scope, receive, send)
+
+
+def operation_of(method: str, path: str, query: str) -> str:
+    """The control plane's operationId for a request, asserting that openapi/control.yaml
+    documents its method, its path and each query parameter it carries."""
+    for op in load_spec("control").operations.values():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(op.path)) + "$"
+        if op.method.upper() == method and re.match(pattern, path):
+            names = {param.name for param in op.params if param.location == "query"}
+            assert set(parse_qs(query)) <= names, f"{method} {path}?{query}: undocumented parameters"
+            return op.id
+    assert (method, path) == STREAM, f"{method} {path}: no operation of the control plane"
+    return "getEvents"
 
 
 @dataclass
 class Dashboard:
     driver: Any
     base: str
+    recorded: Recorded | None = field(default=None, repr=False)
 
     def open(self, fragment: str = "") -> Dashboard:
         self.driver.get(f"{self.base}/__mock/ui{fragment}")
@@ -60,14 +97,24 @@ class Dashboard:
         row = self.row(task_id)
         return None if row is None else str(row.get_attribute("data-status"))
 
+    def sent(self) -> list[tuple[str, str, str]]:
+        """Every request the browser has sent the fake: (method, path, query)."""
+        assert self.recorded is not None
+        return list(self.recorded.sent)
+
+    def operations(self) -> set[str]:
+        """The control plane's operations the page has called (each one documented)."""
+        return {operation_of(*request) for request in self.sent()}
+
 
 @contextlib.contextmanager
 def serving(driver: Any, app: Any = None, **settings: Any) -> Iterator[tuple[Dashboard, httpx.Client]]:
     """A fake (manual clock unless told) on a free loopback port, its page (not opened yet) and
     a client of it. The browser leaves the page before the fake stops (an open event stream
     would hold the fake's shutdown)."""
-    with live_server(app or make_app(**settings)) as base, httpx.Client(base_url=base, timeout=30) as http:
+    recorded = Recorded(app or make_app(**settings))
+    with live_server(recorded) as base, httpx.Client(base_url=base, timeout=30) as http:
         try:
-            yield Dashboard(driver, base), http
+            yield Dashboard(driver, base, recorded), http
         finally:
             driver.get("about:blank")

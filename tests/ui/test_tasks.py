@@ -81,6 +81,19 @@ def test_advancing_the_clock_from_the_page_completes_the_task_and_its_video_play
         shot(driver, "task-completed")
 
 
+def test_completing_a_task_from_the_page_shows_it_succeeded_with_its_video(driver: Any) -> None:
+    with serving(driver) as (page, http):
+        task_id = create(http)
+        page.open(f"#task/{task_id}")
+        page.find("#task-detail .actions button.complete").click()
+        wait(lambda: page.row_status(task_id) == "succeeded", what="the row showing succeeded")
+        view = http.get(f"/__mock/tasks/{task_id}").json()
+        assert view["status"] == "succeeded" and view["result_url"]
+        assert page.cell(task_id, "a.play", "href") == view["result_url"]
+        assert page.cell(task_id, "[role=progressbar]", "aria-valuenow") == "100"
+        assert "completeTask" in page.operations()  # and nothing the control plane does not document
+
+
 def test_failing_a_task_from_the_page_with_a_code_shows_that_code(driver: Any) -> None:
     with serving(driver) as (page, http):
         task_id = create(http)
@@ -93,6 +106,7 @@ def test_failing_a_task_from_the_page_with_a_code_shows_that_code(driver: Any) -
         assert page.cell(task_id, "td.outcome") == "content_policy_violation"
         assert http.get(f"/__mock/tasks/{task_id}").json()["error_code"] == "content_policy_violation"
         assert page.find("#task-detail .actions button.complete").get_attribute("disabled") is not None
+        assert "failTask" in page.operations()
 
 
 def test_a_code_the_provider_does_not_report_is_refused_and_the_page_says_why(driver: Any) -> None:

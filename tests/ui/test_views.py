@@ -1,7 +1,8 @@
 """The dashboard's other views in a real browser: a client polling too fast shows a verdict
 whose evidence links to its journal entries; the journal filters as `GET /__mock/requests`
 does; every action on the page (fault rules, cancel, redeliver, reset) is a call of the control
-plane, whose answer the test reads back."""
+plane, whose answer the test reads back, and every request the page sent is an operation
+openapi/control.yaml documents."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def test_a_client_polling_too_fast_shows_a_verdict_linked_to_its_journal_entries
         row = page.find(f'#journal-body tr.selected[data-seq="{links[1]}"]')
         assert row.is_displayed() and task_id in page.text("#journal-body tr.details")
         shot(driver, "journal")
+        assert {"getVerdicts", "listRequests"} <= page.operations()
 
 
 def test_the_journal_filters_as_the_control_plane_does(driver: Any) -> None:
@@ -85,6 +87,7 @@ def test_fault_rules_are_armed_and_cleared_from_the_page(driver: Any) -> None:
         page.find("#faults-clear").click()
         wait(lambda: page.find("#faults-empty").is_displayed(), what="no rule left")
         assert http.get("/__mock/faults").json()["faults"] == []
+        assert {"addFault", "clearFaults", "listFaults"} <= page.operations()
 
 
 def test_cancel_redeliver_and_reset_from_the_page_act_through_the_control_plane(driver: Any) -> None:
@@ -120,3 +123,7 @@ def test_cancel_redeliver_and_reset_from_the_page_act_through_the_control_plane(
         page.find("#reset-form button[value=all]").click()
         wait(lambda: page.find("#tasks-empty").is_displayed(), what="everything forgotten")
         assert http.get("/__mock/tasks").json()["tasks"] == []
+        # each button one documented call, and every other call the page made documented too
+        acted = {"cancelTask", "advanceClock", "redeliverCallback", "resetMock"}
+        assert acted <= page.operations()
+        assert ("POST", "/__mock/reset", f"key={OTHER_KEY}") in page.sent()
