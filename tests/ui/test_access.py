@@ -49,7 +49,20 @@ def test_with_a_token_required_the_page_asks_for_it_and_sends_it_only_as_a_heade
         )
         assert any("/__mock/tasks" in url for url in urls)
         assert [url for url in urls if TOKEN in url] == []
+        # what reached the fake: no path or query the browser sent carries it (nor any log of them)
+        assert page.sent() and [sent for sent in page.sent() if TOKEN in "".join(sent)] == []
         assert http.get("/__mock/clock").status_code == 401  # the control plane still takes it
+
+
+def test_beyond_loopback_the_page_is_served_and_asks_for_the_token_the_fake_made(driver: Any) -> None:
+    """Bound beyond loopback with no token given, the fake makes one (its banner shows it): the
+    page loads without it, its first call is refused, and it asks. (The test's server listens on
+    127.0.0.1 only; the setting is what the fake's rules read.)"""
+    with serving(driver, host="0.0.0.0") as (page, http):
+        driver.get(f"{page.base}/__mock/ui")
+        wait(lambda: page.find("#token-dialog[open] #token-input"), what="the token prompt")
+        assert http.get("/__mock/clock").status_code == 401
+        assert ("GET", "/__mock/ui", "") in page.sent()
 
 
 @contextlib.contextmanager
