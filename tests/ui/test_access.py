@@ -32,6 +32,8 @@ def test_with_a_token_required_the_page_asks_for_it_and_sends_it_only_as_a_heade
         driver.get(f"{page.base}/__mock/ui")
         field = wait(lambda: page.find("#token-dialog[open] #token-input"), what="the token prompt")
         assert not page.find("#token-refused").is_displayed()
+        wait(lambda: page.text("#live") == "control token needed", what="the header saying why")
+        assert page.text("#tasks-empty") == "Reading the tasks…"  # no example before the fake answers
         shot(driver, "token")
         field.send_keys("not-the-token")
         page.find("#token-form button").click()

@@ -10,7 +10,11 @@ import { CallbacksView, FaultsView, JournalView, VerdictsView } from "./views.js
 
 const VIEWS = ["tasks", "journal", "callbacks", "verdicts", "faults"];
 
+let asking = false; // the token prompt is open: nothing is read until it is answered
+
 function askToken(refused) {
+  asking = true;
+  renderHeader();
   const dialog = $("#token-dialog");
   const input = $("#token-input");
   $("#token-refused").hidden = !refused;
@@ -23,6 +27,7 @@ function askToken(refused) {
       const token = input.value.trim();
       if (!token) return;
       dialog.close();
+      asking = false;
       resolve(token);
     };
   });
@@ -98,9 +103,10 @@ function renderHeader() {
   }
   const status = $("#live");
   const failing = live.error;
-  status.className = `live ${failing ? "down" : live.mode}`;
-  put(status, failing ? "fake unreachable" : { stream: "live · events", polling: "live · polling", connecting: "connecting…" }[live.mode]);
-  status.title = failing ? failing.message : live.mode === "stream" ? "updated by GET /__mock/events" : "the control plane, asked twice a second";
+  status.className = `live ${asking ? "down" : failing ? "down" : live.mode}`;
+  const modes = { stream: "live · events", polling: "live · polling", connecting: "connecting…" };
+  put(status, asking ? "control token needed" : failing ? "fake unreachable" : modes[live.mode]);
+  status.title = asking ? "the control plane answers 401 without it" : failing ? failing.message : live.mode === "stream" ? "updated by GET /__mock/events" : "the control plane, asked twice a second";
   const banner = $("#error");
   banner.hidden = !failing;
   if (failing) put(banner, `The fake does not answer: ${failing.message}. Still trying…`);

@@ -133,7 +133,9 @@ export class TasksView {
     this.live.interest.shown = rows.map((task) => task.id);
     const empty = $("#tasks-empty", this.root);
     empty.hidden = shown.length > 0;
-    put($(".why", empty), this.live.tasks.size ? "No task matches these filters." : "No tasks yet.");
+    empty.classList.toggle("loading", !this.live.loaded); // no example before the fake has answered
+    const why = this.live.tasks.size ? "No task matches these filters." : "No tasks yet.";
+    put($(".why", empty), this.live.loaded ? why : "Reading the tasks…");
     put($("#tasks-pager", this.root), shown.length > PAGE ? pager(shown.length, this.page, PAGE, (page) => {
       this.page = page;
       this.render();
