@@ -39,6 +39,15 @@ def test_a_task_created_through_the_api_shows_within_a_second_with_its_progress_
         assert took < 1.0, f"the row showed {took:.2f} s after the create"
         assert page.cell(task_id, "[role=progressbar]", "aria-valuenow") == "0"
         assert page.row_status(task_id) == "queued"
+        view = http.get(f"/__mock/tasks/{task_id}").json()
+        left = view["ends_at"] - http.get("/__mock/clock").json()["now"]
+        assert [page.cell(task_id, f"td:nth-child({n})") for n in (2, 3, 6, 7, 8)] == [
+            "evolink",
+            view["key"].removeprefix("sha256:"),  # the key's fingerprint, never the key
+            f"in {round(left) // 60} min {round(left) % 60} s",  # the ETA on the fake clock
+            "0 s",  # its age on the fake clock
+            "",  # no outcome yet
+        ]
         http.post("/__mock/clock/advance", json={"seconds": 40})
         progress = http.get(f"/__mock/tasks/{task_id}").json()["progress"]
         assert 0 < progress < 100

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.callbacks.receiver import LoopbackReceiver
-from tests.helpers import AUTH, OTHER_AUTH, OTHER_KEY, evolink_body
+from tests.helpers import AUTH, OTHER_AUTH, OTHER_KEY, aimlapi_body, evolink_body
 from tests.ui.browser import shot, wait
 from tests.ui.page import serving
 from tests.ui.test_tasks import create
@@ -47,6 +47,7 @@ def test_the_journal_filters_as_the_control_plane_does(driver: Any) -> None:
         http.get(f"/v1/tasks/{task_id}", headers=AUTH)
         http.get("/v1/tasks/task-unified-1767225600-nosuchid", headers=AUTH)
         http.post("/v1/videos/generations", headers=OTHER_AUTH, json=evolink_body())
+        http.post("/v2/video/generations", headers=AUTH, json=aimlapi_body())
         page.open("#journal")
 
         def shown() -> list[int]:
@@ -67,6 +68,9 @@ def test_the_journal_filters_as_the_control_plane_does(driver: Any) -> None:
         page.find("#j-key").clear()
         page.find("#j-operation").send_keys("getTaskDetail")
         expect({"operation": "getTaskDetail"})
+        page.find("#j-operation").clear()
+        page.find("#j-provider option[value=aimlapi]").click()
+        expect({"provider": "aimlapi"})
 
 
 def test_fault_rules_are_armed_and_cleared_from_the_page(driver: Any) -> None:
