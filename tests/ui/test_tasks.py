@@ -90,7 +90,7 @@ def test_advancing_the_clock_from_the_page_completes_the_task_and_its_video_play
         shot(driver, "task-completed")
 
 
-def test_completing_a_task_from_the_page_shows_it_succeeded_with_its_video(driver: Any) -> None:
+def test_completing_a_task_from_the_page_shows_it_succeeded_with_its_video_unfetched(driver: Any) -> None:
     with serving(driver) as (page, http):
         task_id = create(http)
         page.open(f"#task/{task_id}")
@@ -101,6 +101,12 @@ def test_completing_a_task_from_the_page_shows_it_succeeded_with_its_video(drive
         assert page.cell(task_id, "a.play", "href") == view["result_url"]
         assert page.cell(task_id, "[role=progressbar]", "aria-valuenow") == "100"
         assert "completeTask" in page.operations()  # and nothing the control plane does not document
+        # Its video is offered, not fetched: a download would land in the client's journal.
+        video = page.find("#task-detail video")
+        time.sleep(0.5)
+        assert page.js("return arguments[0].readyState", video) == 0
+        assert [path for _, path, _ in page.sent() if path.startswith("/files/")] == []
+        assert http.get("/__mock/requests", params={"provider": "files"}).json()["requests"] == []
 
 
 def test_failing_a_task_from_the_page_with_a_code_shows_that_code(driver: Any) -> None:

@@ -269,7 +269,9 @@ export class TasksView {
       return;
     }
     if (!d.video || d.video.dataset.src !== task.result_url) {
-      d.video = h("video", { controls: true, muted: true, preload: "metadata", playsinline: true, src: task.result_url, "data-src": task.result_url });
+      // Fetched only when played: each download is a request in the client's journal.
+      const preload = this.autoplay ? "auto" : "none";
+      d.video = h("video", { controls: true, muted: true, preload, playsinline: true, src: task.result_url, "data-src": task.result_url });
       d.video.muted = true;
       d.video.autoplay = Boolean(this.autoplay);
       this.autoplay = false;
