@@ -101,12 +101,16 @@ def test_completing_a_task_from_the_page_shows_it_succeeded_with_its_video_unfet
         assert page.cell(task_id, "a.play", "href") == view["result_url"]
         assert page.cell(task_id, "[role=progressbar]", "aria-valuenow") == "100"
         assert "completeTask" in page.operations()  # and nothing the control plane does not document
-        # Its video is offered, not fetched: a download would land in the client's journal.
-        video = page.find("#task-detail video")
+        # Its video is offered, not fetched (a download lands in the client's journal) until asked for
+        offer = page.find("#task-detail button.play-video")
         time.sleep(0.5)
-        assert page.js("return arguments[0].readyState", video) == 0
+        assert page.finds("#task-detail video") == []
         assert [path for _, path, _ in page.sent() if path.startswith("/files/")] == []
         assert http.get("/__mock/requests", params={"provider": "files"}).json()["requests"] == []
+        offer.click()
+        video = page.find("#task-detail video")
+        wait(lambda: page.js("return arguments[0].currentTime", video) > 0, what="the video playing")
+        assert http.get("/__mock/requests", params={"provider": "files"}).json()["requests"]
 
 
 def test_failing_a_task_from_the_page_with_a_code_shows_that_code(driver: Any) -> None:
@@ -196,4 +200,6 @@ def test_a_mixed_flow_shows_each_tasks_status_as_the_control_plane_does(driver: 
             task["id"]: page.row_status(task["id"]) for task in tasks
         }
         wait(lambda: page.finds("svg.timeline text.gap"), what="the retries drawn")
+        # the create and three polls, once the journal is read (it is read when a view needs it)
+        wait(lambda: len(page.finds("svg.timeline a.mark")) == 4, what="the requests drawn")
         shot(driver, "overview")

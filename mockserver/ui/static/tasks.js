@@ -262,22 +262,25 @@ export class TasksView {
     return d;
   }
 
+  /** The result video, fetched only once asked for (the row's "play" or the button here):
+   * each download of a result file is an entry in the client's journal. */
   renderPlayer(d, task) {
+    if (d.playerFor === task.result_url && !this.autoplay) return;
+    d.playerFor = task.result_url;
     if (!task.result_url) {
       put(d.player);
-      d.video = null;
       return;
     }
-    if (!d.video || d.video.dataset.src !== task.result_url) {
-      // Fetched only when played: each download is a request in the client's journal.
-      const preload = this.autoplay ? "auto" : "none";
-      d.video = h("video", { controls: true, muted: true, preload, playsinline: true, src: task.result_url, "data-src": task.result_url });
-      d.video.muted = true;
-      d.video.autoplay = Boolean(this.autoplay);
-      this.autoplay = false;
-      put(d.player, d.video, h("div", { class: "small" }, h("a", { href: task.result_url }, "Open the MP4"),
-        task.result_expires_at ? h("span", { class: "muted" }, ` · kept until ${stamp(task.result_expires_at)}`) : null));
-    }
+    const about = h("div", { class: "small" }, h("a", { href: task.result_url }, "Open the MP4"),
+      task.result_expires_at ? h("span", { class: "muted" }, ` · kept until ${stamp(task.result_expires_at)}`) : null);
+    const play = () => {
+      const video = h("video", { controls: true, autoplay: true, playsinline: true, src: task.result_url });
+      video.muted = true; // a muted video may start by itself
+      put(d.player, video, about);
+    };
+    if (this.autoplay) play();
+    else put(d.player, h("button", { type: "button", class: "play-video", title: "Fetch and play the result video", onclick: play }, "▶ Play the result"), about);
+    this.autoplay = false;
   }
 
   facts(task, now) {
