@@ -90,7 +90,9 @@ def test_advancing_the_clock_from_the_page_completes_the_task_and_its_video_play
         shot(driver, "task-completed")
 
 
-def test_completing_a_task_from_the_page_shows_it_succeeded_with_its_video_unfetched(driver: Any) -> None:
+def test_completing_a_task_from_the_page_shows_it_succeeded_and_fetches_its_video_only_when_asked(
+    driver: Any,
+) -> None:
     with serving(driver) as (page, http):
         task_id = create(http)
         page.open(f"#task/{task_id}")
