@@ -29,6 +29,7 @@ from mockserver.settings import MEMORY_STORE, REDIS_SCHEMES, Settings
 from mockserver.spec import Operation, Spec, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
+from mockserver.ui import handlers as ui_handlers
 from mockserver.upstream import recordings
 from mockserver.web.api import Api, Handler
 from mockserver.web.asgi import MockApp
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from mockserver.upstream.upstreams import Upstreams
 
 FILE_OPERATION = "getResultVideo"
+UI = "ui"  # the dashboard's operations: pages of the control plane served without its token
+UI_OPERATIONS = frozenset({"getDashboard", "getDashboardAsset"})
 CONTROL_ERROR = "ControlError"  # openapi/control.yaml's error envelope
 # Sequence numbers a process takes from a shared store at a time: one round trip per block.
 SHARED_ID_BLOCK = 1000
@@ -225,7 +228,8 @@ def create_app(
         )
         for slug, provider in registry.items()
     ]
-    control_ops = frozenset(specs[CONTROL].operations) - {FILE_OPERATION}
+    control_ops = frozenset(specs[CONTROL].operations) - {FILE_OPERATION} - UI_OPERATIONS
+    access = ControlAccess.of(settings)
     control = Api(
         CONTROL,
         specs[CONTROL],
@@ -235,8 +239,19 @@ def create_app(
         journaled=False,
         guarded=False,
         error_schema=CONTROL_ERROR,
-        access=ControlAccess.of(settings),
+        access=access,
         json_any_type=True,
+    )
+    ui = Api(
+        UI,
+        specs[CONTROL],
+        ControlDialect(),
+        _handlers(ui_handlers, (specs[CONTROL].operations[op] for op in UI_OPERATIONS)),
+        operations=UI_OPERATIONS,
+        journaled=False,
+        guarded=False,
+        error_schema=CONTROL_ERROR,
+        access=access.for_pages(),
     )
     files = Api(
         FILES,
@@ -247,7 +262,7 @@ def create_app(
         guarded=False,
         error_schema=CONTROL_ERROR,
     )
-    apis += [control, files]
+    apis += [control, ui, files]
 
     def endpoint(api: Api, op: Operation) -> Endpoint:
         """The operation's endpoint: forwarded for a proxied provider, else the fake's handler."""
