@@ -18,14 +18,18 @@ from mockserver.control.access import ControlAccess
 from mockserver.control.views import ControlDialect
 from mockserver.engine import Engine, Task, Timing, starting_state
 from mockserver.engine.replay import Book
+from mockserver.events.hub import Hub, JournalSource, Transport
+from mockserver.events.journal import StoreJournal
 from mockserver.fake import Fake
 from mockserver.logs import RequestLog
+from mockserver.metrics import Metrics
 from mockserver.providers import PROVIDERS, Provider
 from mockserver.runtime import Runtime
 from mockserver.settings import MEMORY_STORE, REDIS_SCHEMES, Settings
 from mockserver.spec import Operation, Spec, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
+from mockserver.ui import handlers as ui_handlers
 from mockserver.upstream import recordings
 from mockserver.web.api import Api, Handler
 from mockserver.web.asgi import MockApp
@@ -40,9 +44,12 @@ if TYPE_CHECKING:
     from mockserver.upstream.upstreams import Upstreams
 
 FILE_OPERATION = "getResultVideo"
+UI = "ui"  # the dashboard's operations: pages of the control plane served without its token
+UI_OPERATIONS = frozenset({"getDashboard", "getDashboardAsset"})
 CONTROL_ERROR = "ControlError"  # openapi/control.yaml's error envelope
 # Sequence numbers a process takes from a shared store at a time: one round trip per block.
 SHARED_ID_BLOCK = 1000
+REDIS_MISSING = "a shared store's events need redis-py: pip install 'videogen-mock[redis]'"
 
 
 def _memory(settings: Settings) -> Store:
@@ -50,8 +57,8 @@ def _memory(settings: Settings) -> Store:
 
 
 def _redis(settings: Settings) -> Store:
-    """The Redis store is imported only for a Redis URL (it needs nothing installed; hiredis,
-    the `[redis]` extra, makes it faster)."""
+    """Imported only for a Redis URL. The store needs nothing installed (hiredis, in the
+    `[redis]` extra, makes it faster); the events between processes need redis-py (`build_events`)."""
     from mockserver.store.redis import RedisStore
 
     return RedisStore(
@@ -80,6 +87,35 @@ def replay_book(settings: Settings, providers: Mapping[str, Provider]) -> Book |
     for path in settings.replay:
         book.load(recordings.read(path))
     return book
+
+
+def build_events(settings: Settings, engine: Engine, store: Store) -> tuple[Hub, Metrics]:
+    """The event hub and the metrics. With a shared store, this process's events travel to the
+    others (and theirs come here) on a connection of their own, and metrics count from the start
+    (`mockserver/metrics/`); alone, both listen only once someone asks."""
+    transport: Transport | None = None
+    journal: JournalSource = StoreJournal(store)
+    if settings.shared and store.heartbeat is not None:
+        try:
+            from mockserver.events.redis import RedisEvents
+        except ImportError as error:
+            raise RuntimeError(REDIS_MISSING) from error
+        from mockserver.store.redis import DEFAULT_PREFIX
+
+        transport = journal = RedisEvents(settings.store, getattr(store, "prefix", DEFAULT_PREFIX))
+        engine.events.listen(transport.publish)
+    hub = Hub(
+        engine,
+        journal,
+        queue=settings.events_queue,
+        history=settings.events_history,
+        step=settings.events_progress_step,
+        transport=transport,
+    )
+    metrics = Metrics(engine)
+    if transport is not None:
+        metrics.start()
+    return hub, metrics
 
 
 def _handlers(module: object, operations: Iterable[Operation]) -> dict[str, Handler]:
@@ -158,6 +194,8 @@ def create_app(
         transport=callback_transport,
     )
     runtime = Runtime(engine, sender, settle_seconds=settings.settle_seconds)
+    hub, metrics = build_events(settings, engine, store)
+    runtime.on_stop(hub.close)
     upstream = _upstreams(settings, engine, guard, registry, specs)
     if upstream is not None:
         runtime.on_stop(upstream.close)
@@ -169,6 +207,8 @@ def create_app(
         guard,
         registry,
         specs,
+        hub,
+        metrics,
         known_hosts=known_hosts(settings),
         request_log=RequestLog(settings.log_format) if settings.log_requests else None,
         replay=replay_book(settings, registry),
@@ -190,7 +230,8 @@ def create_app(
         )
         for slug, provider in registry.items()
     ]
-    control_ops = frozenset(specs[CONTROL].operations) - {FILE_OPERATION}
+    control_ops = frozenset(specs[CONTROL].operations) - {FILE_OPERATION} - UI_OPERATIONS
+    access = ControlAccess.of(settings)
     control = Api(
         CONTROL,
         specs[CONTROL],
@@ -200,8 +241,19 @@ def create_app(
         journaled=False,
         guarded=False,
         error_schema=CONTROL_ERROR,
-        access=ControlAccess.of(settings),
+        access=access,
         json_any_type=True,
+    )
+    ui = Api(
+        UI,
+        specs[CONTROL],
+        ControlDialect(),
+        _handlers(ui_handlers, (specs[CONTROL].operations[op] for op in UI_OPERATIONS)),
+        operations=UI_OPERATIONS,
+        journaled=False,
+        guarded=False,
+        error_schema=CONTROL_ERROR,
+        access=access.for_pages(),
     )
     files = Api(
         FILES,
@@ -212,7 +264,7 @@ def create_app(
         guarded=False,
         error_schema=CONTROL_ERROR,
     )
-    apis += [control, files]
+    apis += [control, ui, files]
 
     def endpoint(api: Api, op: Operation) -> Endpoint:
         """The operation's endpoint: forwarded for a proxied provider, else the fake's handler."""

@@ -7,15 +7,18 @@ flag overrides; workers receive their settings as those variables.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
 import logging
 import os
 import secrets
+import shutil
 import socket
+import tempfile
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import click
@@ -24,6 +27,7 @@ from uvicorn.supervisors import Multiprocess
 from mockserver import logs, server
 from mockserver.app import create_app
 from mockserver.control.access import control_token as control_token_of
+from mockserver.metrics import MULTIPROCESS
 from mockserver.providers import PROVIDERS
 from mockserver.settings import DOC, ENV_PREFIX, SHOWN, Settings, parse_credits
 from mockserver.upstream import recordings
@@ -37,6 +41,13 @@ NEEDS_SHARED_STORE = (
     "--workers {} needs a shared store: run redis-server and add --store redis://127.0.0.1:6379/0"
 )
 ONE_RECORDER = "--record writes one file from one process: use --workers 1 (or one recording per fake)"
+# Where the workers' metrics files go when there is no temporary directory to write (a container
+# with a read-only root): shared memory, which Docker and Kubernetes mount writable.
+SHARED_MEMORY = "/dev/shm"
+NO_METRICS_DIRECTORY = (
+    "--workers count metrics in files, and no directory can be written ({}): set TMPDIR or "
+    "PROMETHEUS_MULTIPROC_DIR to a writable one (a read-only container: --tmpfs /tmp)"
+)
 # Settings the flags below set (log_requests through --log-level); the others are read from
 # the environment only, and the help lists them.
 FLAG_FIELDS = frozenset(
@@ -521,10 +532,38 @@ def _serve(settings: Settings, sock: socket.socket) -> None:
     seed = settings.seed if settings.seed is not None else secrets.randbelow(2**31)
     settings = dataclasses.replace(settings, seed=seed)
     os.environ.update(settings.to_env())
-    click.echo(banner(settings, seed))
-    config = server.config(WORKER_APP, settings, factory=True, workers=settings.workers)
-    click.echo(ready_line(settings))  # the socket listens: connections wait for the first worker
-    Multiprocess(config, sockets=[sock]).run()
+    with _metrics_directory():
+        click.echo(banner(settings, seed))
+        config = server.config(WORKER_APP, settings, factory=True, workers=settings.workers)
+        click.echo(ready_line(settings))  # the socket listens: connections wait for the first worker
+        Multiprocess(config, sockets=[sock]).run()
+
+
+@contextlib.contextmanager
+def _metrics_directory() -> Iterator[None]:
+    """Workers count into files in one directory (prometheus-client's multiprocess mode), so a
+    scrape of any worker shows their sum: a fresh one for each run, unless
+    PROMETHEUS_MULTIPROC_DIR names one (then emptying it between runs is the caller's)."""
+    if os.environ.get(MULTIPROCESS):
+        yield
+        return
+    directory = _metrics_directory_made()
+    os.environ[MULTIPROCESS] = directory  # the workers, spawned after this, inherit it
+    try:
+        yield
+    finally:
+        del os.environ[MULTIPROCESS]
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _metrics_directory_made() -> str:
+    """A fresh directory in the temporary one, or in shared memory where none can be written."""
+    try:
+        return tempfile.mkdtemp(prefix="mockserver-metrics-")
+    except OSError as error:  # FileNotFoundError: no usable temporary directory
+        if os.path.isdir(SHARED_MEMORY) and os.access(SHARED_MEMORY, os.W_OK):
+            return tempfile.mkdtemp(prefix="mockserver-metrics-", dir=SHARED_MEMORY)
+        raise click.ClickException(NO_METRICS_DIRECTORY.format(error)) from None
 
 
 def _tune_gc() -> None:

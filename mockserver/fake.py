@@ -14,7 +14,9 @@ from mockserver.callbacks.delivery import CallbackSender
 from mockserver.callbacks.guard import CallbackGuard
 from mockserver.engine import Engine, Task
 from mockserver.engine.replay import Book
+from mockserver.events.hub import Hub
 from mockserver.logs import RequestLog
+from mockserver.metrics import Metrics
 from mockserver.runtime import Runtime
 from mockserver.settings import Settings
 from mockserver.spec import Spec
@@ -33,6 +35,8 @@ class Fake:
     guard: CallbackGuard
     providers: Mapping[str, Provider]
     specs: Mapping[str, Spec]  # every spec served, by name: the providers' and "control"
+    events: Hub  # the event stream's subscribers (`GET /__mock/events`)
+    metrics: Metrics  # `GET /__mock/metrics`
     violations: list[str] = field(default_factory=list)  # responses outside the spec (tests)
     known_hosts: frozenset[str] = frozenset()  # names the fake is reached by (web/hosts.py)
     request_log: RequestLog | None = None  # a line per request (settings.log_requests)

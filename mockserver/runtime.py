@@ -49,7 +49,8 @@ class Runtime:
         engine.effects.on_schedule = self._on_schedule
 
     def on_stop(self, close: Callable[[], Awaitable[None]]) -> None:
-        """Run `close` when the fake stops (after the callbacks, before the store closes)."""
+        """Run `close` when the fake stops (after the callbacks, before the store closes): the event
+        stream, the upstreams."""
         self._closing.append(close)
 
     @property

@@ -206,6 +206,18 @@ class Settings:
         "Real seconds without a heartbeat after which a process sharing a Redis store counts as gone "
         "(the timed effects it had claimed are run by another).",
     )
+    events_queue: int = _setting(
+        1000,
+        "Events waiting for one subscriber of `GET /__mock/events`; one that falls further behind is cut "
+        "off (its stream ends, and it comes back with `Last-Event-ID`).",
+    )
+    events_history: int = _setting(10_000, "Events kept for subscribers that come back with `Last-Event-ID`.")
+    events_progress_step: int = _setting(
+        10, "Percent of progress between two `task.changed` events of a running task (1 to 100)."
+    )
+    events_ping: float = _setting(
+        5.0, "Real seconds of quiet after which the event stream sends a `: ping` comment."
+    )
     replay: tuple[str, ...] = _setting(
         (),
         "Recordings (HAR files) to replay: a create that matches a recorded create gets its recorded "
@@ -243,6 +255,10 @@ class Settings:
             raise ValueError("store must be 'memory' or a URL redis://host:port/db (rediss://, unix://)")
         if self.workers < 1 or self.node_timeout <= 0:
             raise ValueError("workers must be at least 1 and node_timeout positive")
+        if self.events_queue < 1 or self.events_history < 1 or not 1 <= self.events_progress_step <= 100:
+            raise ValueError("events_queue and events_history must be at least 1; events_progress_step 1-100")
+        if self.events_ping <= 0:
+            raise ValueError("events_ping must be positive")
         if self.log_format not in ("text", "json"):
             raise ValueError("log_format must be 'text' or 'json'")
         self.upstream_urls()  # each PROVIDER=URL well formed
@@ -310,6 +326,9 @@ _INTS = {
     "max_header_bytes",
     "workers",
     "journal_body_bytes",
+    "events_queue",
+    "events_history",
+    "events_progress_step",
     "max_creates",
 }
 _FLOATS = {
@@ -327,6 +346,7 @@ _FLOATS = {
     "max_fault_delay",
     "aimlapi_usd_per_second",
     "node_timeout",
+    "events_ping",
     "upstream_timeout",
     "drift_time_factor",
 }

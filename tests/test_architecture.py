@@ -74,6 +74,7 @@ LAYERS = [
     ("callbacks", ("mockserver.callbacks",)),
     ("runtime", ("mockserver.runtime",)),
     ("web", ("mockserver.web",)),
+    ("events", ("mockserver.events", "mockserver.metrics")),
     ("providers", ("mockserver.providers",)),
     ("upstream", ("mockserver.upstream",)),
     ("fake", ("mockserver.fake",)),

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.responses import FileResponse, Response
 
 from mockserver.control import FILES, fake_of, verdicts
+from mockserver.control.events import get_events  # noqa: F401  (served from here)
 from mockserver.control.index import get_health, get_index, get_root  # noqa: F401  (served from here)
 from mockserver.control.rules import rule_from, rule_view
 from mockserver.control.views import clock_view, drift_view, task_view
@@ -20,6 +21,7 @@ from mockserver.engine.ids import fingerprint
 from mockserver.engine.journal import JournalQuery
 from mockserver.engine.replay import Book
 from mockserver.media.catalog import video_path
+from mockserver.metrics import CONTENT_TYPE as METRICS_TYPE
 from mockserver.spec import FieldError
 from mockserver.upstream.drift import Report
 from mockserver.upstream.recordings import UnreadableRecording, from_har
@@ -175,6 +177,10 @@ async def redeliver_callback(call: Call) -> Response:
     if delivery is None:
         raise ApiError(404, message=f"no delivery {call.params['delivery_id']!r}")
     return json_response(delivery.view(), 202)
+
+
+async def get_metrics(call: Call) -> Response:
+    return Response(await fake_of(call).metrics.exposition(), media_type=METRICS_TYPE)
 
 
 async def get_drift(call: Call) -> Response:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import Response
 
-from mockserver.engine import Task
+from mockserver.engine import ClockState, Task
 from mockserver.fake import Fake
 from mockserver.media.catalog import media_url
 from mockserver.spec import FieldError, Operation
@@ -70,22 +70,27 @@ def drift_view(upstream: Upstreams | None, report: Report) -> dict[str, Any]:
     }
 
 
-def clock_view(fake: Fake) -> dict[str, Any]:
+def clock_view(fake: Fake, state: ClockState | None = None) -> dict[str, Any]:
+    """The clock now, or as `state` left it (an event's)."""
     clock = fake.engine.clock
-    now = clock.now()
-    return {"now": now, "iso": iso_millis(now), "mode": clock.mode, "speed": clock.speed}
+    if state is None:
+        now, mode, speed = clock.now(), clock.mode, clock.speed
+    else:
+        now, mode, speed = state.fake, state.mode, state.speed
+    return {"now": now, "iso": iso_millis(now), "mode": mode, "speed": speed}
 
 
-def task_view(fake: Fake, task: Task, base_url: str) -> dict[str, Any]:
+def task_view(fake: Fake, task: Task, base_url: str, at: float | None = None) -> dict[str, Any]:
+    """The task now, or at fake time `at` (an event's)."""
     engine = fake.engine
-    snapshot = engine.observe(task)
-    expires = engine.result_expires_at(task)
+    snapshot = engine.observe(task) if at is None else task.observe(at)
+    expires = engine.result_expires_at(task, at)
     return {
         "id": task.id,
         "provider": task.provider,
         "key": task.owner,
         "status": snapshot.status.value,
-        "provider_status": fake.status_word(task),
+        "provider_status": fake.providers[task.provider].status_words[snapshot.status],
         "progress": snapshot.progress,
         "estimated_time": snapshot.remaining,
         "created_at": task.created_at,

@@ -27,6 +27,18 @@ from mockserver.engine.errors import (
     TaskForbidden,
     TaskNotFound,
 )
+from mockserver.engine.events import (
+    CallbackAttempted,
+    CallbackScheduled,
+    ClockMoved,
+    Emitter,
+    Reset,
+    RuleAdded,
+    RulesCleared,
+    RuleUsed,
+    TaskCreated,
+    TaskEnded,
+)
 from mockserver.engine.faults import FaultRule
 from mockserver.engine.gate import ADMITTED, Admission, Gate, Insert
 from mockserver.engine.ids import Ids
@@ -98,6 +110,9 @@ class Engine:
         self.effects = Effects(store, self.now, self.jump_to)
         self.effects.on_timer(TASK_END, self._natural_end)
         self.node = 1  # this process's number among those sharing the store (`open`)
+        # What happens, for the event stream and the metrics (`events.py`): each verb emits
+        # only while someone listens.
+        self.events = Emitter(self.now)
         self._forget_local()
 
     def _forget_local(self) -> None:
@@ -107,7 +122,7 @@ class Engine:
     async def open(self) -> None:
         """Join the store: a shared store's clock wins over this process's starting one."""
         await self.store.open()
-        self.node = await self.store.join()
+        self.node = self.events.node = await self.store.join()
         stored = await self.store.load_clock()
         self._adopt(stored if stored is not None else await self.store.save_clock(self.clock.state))
 
@@ -142,6 +157,20 @@ class Engine:
     def now(self) -> float:
         return self.clock.now()
 
+    def watch_journal(self, watcher: Callable[[JournalFields], None] | None) -> None:
+        """Hand each journal entry this process records to `watcher` as well; None: to the store
+        only, the request path's one call (nothing is paid for a watcher nobody set)."""
+        record = self.store.record
+        if watcher is None:
+            self.record = record
+            return
+
+        def recorded(fields: JournalFields) -> None:
+            record(fields)
+            watcher(fields)
+
+        self.record = recorded
+
     async def number(self, purpose: str) -> int:
         """A fresh sequence number, from a block the store hands this process."""
         block = self._blocks.get(purpose)
@@ -167,6 +196,8 @@ class Engine:
             wanted = self.clock.state.moved_to(when, time.time())
             stood = await self.store.save_clock(wanted)
             self._adopt(stood)
+            if stood == wanted and self.events.listening:
+                self.events.emit(ClockMoved(stood), None)
             if stood == wanted or stood.now_at(time.time()) >= when:
                 return
 
@@ -230,6 +261,8 @@ class Engine:
         fired without refusing it, if any."""
         while (admission := await self.store.admit(gate)).clock is not None:
             gate = self._fresh(gate, admission.clock)
+        if self.events.listening and admission.rule is not None:
+            self.events.emit(RuleUsed(admission.rule), admission.rule.key)
         return _refuse(admission)
 
     # -- tasks -------------------------------------------------------------------------
@@ -267,6 +300,8 @@ class Engine:
             if admission.clock is not None:
                 gate = self._fresh(gate, admission.clock)
                 continue
+            if self.events.listening and admission.rule is not None:
+                self.events.emit(RuleUsed(admission.rule), admission.rule.key)
             rule = _refuse(admission)
             if outcome is Insert.TAKEN:  # numbers from before a reset elsewhere: take new ones
                 self._blocks.pop("task", None)
@@ -276,6 +311,8 @@ class Engine:
             self.effects.scheduled(timers)
             if rule is not None and (rule.plan is not None or rule.callback is not None):
                 task = await self._plan(task, rule)
+            if self.events.listening:
+                self.events.emit(TaskCreated(task), task.owner)
             return task, rule
 
     async def _plan(self, task: Task, rule: FaultRule) -> Task:
@@ -297,6 +334,8 @@ class Engine:
             if admission.clock is None:
                 break
             gate = self._fresh(gate, admission.clock)
+        if self.events.listening and admission.rule is not None:
+            self.events.emit(RuleUsed(admission.rule), admission.rule.key)
         rule = _refuse(admission)
         if task is None or self._expired(task, gate.now):
             raise TaskNotFound(task_id)
@@ -332,8 +371,9 @@ class Engine:
     async def count_tasks(self) -> int:
         return await self.store.count_tasks()
 
-    def result_expires_at(self, task: Task) -> float | None:
-        snapshot = self.observe(task)
+    def result_expires_at(self, task: Task, at: float | None = None) -> float | None:
+        """When its result file goes (None: no result), as seen now or at fake time `at`."""
+        snapshot = self.observe(task) if at is None else task.observe(at)
         if snapshot.status is not TaskStatus.SUCCEEDED or snapshot.ended_at is None:
             return None
         return snapshot.ended_at + self.timing.result_ttl
@@ -364,6 +404,8 @@ class Engine:
             ended = task._replace(ending=Ending(self.now(), status, failure))
             if await self.store.swap_task(task, ended):
                 break
+        if self.events.listening:
+            self.events.emit(TaskEnded(ended), ended.owner)
         await self.effects.emit(ended)
         return ended
 
@@ -385,6 +427,8 @@ class Engine:
         """Arm `rule` (its id is given here)."""
         armed = replace(rule, id=f"fault-{await self.number('fault')}")
         await self.store.add_rule(armed)
+        if self.events.listening:
+            self.events.emit(RuleAdded(armed), armed.key)
         return armed
 
     async def rules(self) -> list[FaultRule]:
@@ -392,13 +436,18 @@ class Engine:
 
     async def clear_rules(self) -> None:
         await self.store.clear_rules()
+        if self.events.listening:
+            self.events.emit(RulesCleared(), None)
 
     async def journal(self, query: JournalQuery = EVERYTHING) -> list[JournalEntry]:
         return await self.store.journal(query)
 
     async def forget(self, key: str) -> int:
         """Forget one key's tasks, rules, journal, spending and rate limit (others keep theirs)."""
-        return await self.store.forget(key)
+        forgotten = await self.store.forget(key)
+        if self.events.listening:
+            self.events.emit(Reset(key), key)
+        return forgotten
 
     async def new_delivery(
         self,
@@ -418,6 +467,8 @@ class Engine:
         timers = () if dropped else (Timer(now + delay, first_kind, delivery.id, 1),)
         await self.store.put_delivery(delivery, timers)
         self.effects.scheduled(timers)
+        if self.events.listening:
+            self.events.emit(CallbackScheduled(delivery), await self._owner(task_id))
         return delivery
 
     async def delivery(self, delivery_id: str) -> Delivery | None:
@@ -433,7 +484,21 @@ class Engine:
         swapped = await self.store.swap_delivery(old, new, timers, cancel)
         if swapped:
             self.effects.scheduled(timers)
+        if swapped and self.events.listening:
+            concluded = [
+                attempt.number
+                for attempt in new.attempts
+                if attempt.outcome != PENDING and attempt not in old.attempts
+            ]
+            key = await self._owner(new.task_id) if concluded else None
+            for number in concluded:
+                self.events.emit(CallbackAttempted(new, number), key)
         return swapped
+
+    async def _owner(self, task_id: str) -> str | None:
+        """The fingerprint of the key that owns a task (what a delivery's events are filtered by)."""
+        task = await self.store.task(task_id)
+        return None if task is None else task.owner
 
     async def reset(self) -> None:
         """Forget everything; the clock starts again (a manual clock at its start)."""
@@ -443,3 +508,5 @@ class Engine:
         await self.store.reset(fresh)
         self.clock.set(fresh)
         self._forget_local()
+        if self.events.listening:
+            self.events.emit(Reset(None), None)

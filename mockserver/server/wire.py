@@ -22,6 +22,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from mockserver.settings import Settings
+from mockserver.web.asgi import ON_STOP
 from mockserver.web.faults import ABORT
 
 logger = logging.getLogger("mockserver.server")
@@ -231,6 +232,16 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self._head_scope = scope
             if not first or self._deadline is None:
                 self._arm(self._limits.header_timeout, HEAD)
+
+    def shutdown(self) -> None:
+        """The server starts stopping: an answer that never ends by itself (an event stream,
+        `ON_STOP` in its scope's state) is told to end now rather than cut off after the grace."""
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            ending = cycle.scope.get("state", {}).get(ON_STOP)
+            if ending is not None:
+                ending()
+        HttpToolsProtocol.shutdown(self)
 
     def on_response_complete(self) -> None:
         self._out.response_complete()

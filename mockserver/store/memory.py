@@ -253,6 +253,19 @@ class MemoryStore:
         )
         return [entry for entry in entries if unnumbered.matches(entry)]
 
+    async def journal_after(self, seq: int, limit: int) -> tuple[int, list[JournalEntry]]:
+        """The newest entry's `seq` (0: none), and up to `limit` entries after `seq`, oldest
+        first: read from the newest back, so a reader that keeps up (the event stream) looks at
+        the new entries only."""
+        newer = []
+        for number, packed in zip(reversed(self._journal_seqs), reversed(self._journal), strict=True):
+            if number <= seq:
+                break
+            newer.append((number, packed))
+        newer.reverse()
+        latest = self._journal_seqs[-1] if self._journal_seqs else 0
+        return latest, [_new(JournalEntry, (number, *_unpack(packed))) for number, packed in newer[:limit]]
+
     # -- callback deliveries -----------------------------------------------------------
 
     async def put_delivery(self, delivery: Delivery, timers: Sequence[Timer]) -> None:

@@ -24,6 +24,10 @@ from mockserver.web.pipeline import SCOPE_ROUTE
 from mockserver.web.reading import bearer
 from mockserver.web.routes import Match, Router
 
+# scope["state"][ON_STOP](): set by an answer that never ends by itself (the event stream); the
+# server calls it when it starts stopping, so that the stop need not wait out its grace for it.
+ON_STOP = "mock.on_stop"
+
 
 class MockApp:
     def __init__(self, fake: Host, router: Router, conformance: Conformance | None = None) -> None:

@@ -163,8 +163,9 @@ def _context(target: Path) -> Path:
 def _wheelhouse(base: str) -> Path:
     """The wheelhouse of this checkout for `base`, made once per digest: docs/container.md's
     `pip wheel` line, run in a copy of the checkout; then what the base image's own Python needs
-    beyond what this one chose (markers: Debian 12's Python 3.11.2 needs async-timeout for
-    redis, which 3.11.3 and later do not), fetched for the base's version."""
+    beyond what this one chose (compiled wheels, when the tests run on another Python version;
+    markers: Debian 12's Python 3.11.2 needs async-timeout for redis, which 3.11.3 and later do
+    not), fetched for the base's version."""
     digest = _digest(base)
     wheels = CACHE / f"wheels-{digest}"
     if wheels.is_dir():
@@ -176,13 +177,16 @@ def _wheelhouse(base: str) -> Path:
         words = shlex.split(docs.first_command("pip wheel"))
         pip = [sys.executable, "-m", "pip", "wheel", "--quiet", *words[2:]]
         subprocess.run(pip, cwd=context, check=True, capture_output=True, timeout=BUILD_TIMEOUT)
-        for _ in range(5):
-            missing = _missing_for(base, context / "wheels")
-            if not missing:
-                shutil.move(context / "wheels", wheels)
-                return wheels
+        # pip names one missing requirement per dry run: one round each (a test interpreter
+        # other than the base's Python misses every compiled wheel), until one comes back.
+        fetched: set[str] = set()
+        while missing := _missing_for(base, context / "wheels"):
+            if fetched.issuperset(missing):
+                raise RuntimeError(f"the wheelhouse still misses {missing} for {base}")
+            fetched.update(missing)
             _fetch_for(base, context / "wheels", missing, deps=False)
-    raise RuntimeError(f"the wheelhouse still misses {missing} for {base}")
+        shutil.move(context / "wheels", wheels)
+        return wheels
 
 
 def _fetch_for(base: str, wheels: Path, requirements: list[str], deps: bool = True) -> None:
