@@ -49,7 +49,7 @@ UI_OPERATIONS = frozenset({"getDashboard", "getDashboardAsset"})
 CONTROL_ERROR = "ControlError"  # openapi/control.yaml's error envelope
 # Sequence numbers a process takes from a shared store at a time: one round trip per block.
 SHARED_ID_BLOCK = 1000
-REDIS_MISSING = "the Redis store needs redis-py: pip install 'videogen-mock[redis]'"
+REDIS_MISSING = "a shared store's events need redis-py: pip install 'videogen-mock[redis]'"
 
 
 def _memory(settings: Settings) -> Store:
@@ -57,11 +57,10 @@ def _memory(settings: Settings) -> Store:
 
 
 def _redis(settings: Settings) -> Store:
-    """redis-py is imported only for a Redis URL (the `[redis]` extra)."""
-    try:
-        from mockserver.store.redis import RedisStore
-    except ImportError as error:
-        raise RuntimeError(REDIS_MISSING) from error
+    """Imported only for a Redis URL. The store needs nothing installed (hiredis, in the
+    `[redis]` extra, makes it faster); the events between processes need redis-py (`build_events`)."""
+    from mockserver.store.redis import RedisStore
+
     return RedisStore(
         settings.store, journal_limit=settings.journal_limit, node_timeout=settings.node_timeout
     )
@@ -97,7 +96,10 @@ def build_events(settings: Settings, engine: Engine, store: Store) -> tuple[Hub,
     transport: Transport | None = None
     journal: JournalSource = StoreJournal(store)
     if settings.shared and store.heartbeat is not None:
-        from mockserver.events.redis import RedisEvents
+        try:
+            from mockserver.events.redis import RedisEvents
+        except ImportError as error:
+            raise RuntimeError(REDIS_MISSING) from error
         from mockserver.store.redis import DEFAULT_PREFIX
 
         transport = journal = RedisEvents(settings.store, getattr(store, "prefix", DEFAULT_PREFIX))
