@@ -260,17 +260,21 @@ def progress(result: dict[str, Any]) -> str:
 
 
 def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """Ratios to the bare endpoint, what the default request logging adds, and the repeats."""
+    """Ratios to the bare endpoint, what the default request logging adds, the Redis store
+    against the memory store (both with the default flags), and the repeats."""
     measured = {r["label"]: r for r in results if "per_request" in r}
     for result in measured.values():
         reference = measured.get(result["reference"] or "")
         result["vs_bare"] = round(result["per_request"] / reference["per_request"], 3) if reference else None
-    logging = {}
+    logging, store = {}, {}
     for scenario in FAKE_SCENARIOS:
         info = measured.get(f"{scenario.name}, {DEFAULT.label}")
         quiet = measured.get(f"{scenario.name}, {QUIET.label}")
+        shared = measured.get(f"{scenario.name}, {STORE_1.label}")
         if info and quiet:
             logging[scenario.name] = round(info["per_request"] / quiet["per_request"] - 1, 4)
+        if info and shared:
+            store[scenario.name] = round(shared["per_request"] / info["per_request"], 3)
     repeatability = [
         {
             "label": label,
@@ -283,7 +287,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         for label in REPEATED
         if (first := measured.get(label)) and (again := measured.get(label + AGAIN))
     ]
-    return {"logging_adds": logging, "repeatability": repeatability}
+    return {"logging_adds": logging, "store_vs_memory": store, "repeatability": repeatability}
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -308,6 +312,9 @@ def markdown(report: dict[str, Any]) -> str:
     if summary["logging_adds"]:
         lines += ["", "| default request logging (info vs warning) adds | |", "|---|---:|"]
         lines += [f"| {name} | {value:+.1%} |" for name, value in summary["logging_adds"].items()]
+    if summary.get("store_vs_memory"):
+        lines += ["", "| the Redis store (1 worker) against the memory store | instructions |", "|---|---:|"]
+        lines += [f"| {name} | {value:.2f}x |" for name, value in summary["store_vs_memory"].items()]
     for repeat in summary["repeatability"]:
         lines += [
             "",

@@ -1,7 +1,8 @@
-"""Redis round trips per request with the shared store, in-process: each Redis command or
-script call is one round trip (the store sends no pipelines), counted at redis-py's
-`execute_command` for polls and creates sent one at a time and 32 at a time. See bench/README.md
-("With the Redis store").
+"""Redis calls and round trips per request with the shared store, in-process: the calls counted
+where the store makes them (`Connection.call` and `.transaction`, mockserver/store/connection.py:
+a command, a script or a transaction, each answered once), and the writes that carry them (the
+calls of one turn of the event loop share one: a write and its replies are a round trip), for
+polls and creates sent one at a time and 32 at a time. See bench/README.md ("Redis store").
 
     python bench/round_trips.py        # a private redis-server on a free loopback port
 
@@ -22,43 +23,52 @@ from stores import PRIVATE, store_url, unavailable
 
 AUTH = {"Authorization": f"Bearer {KEY}"}
 CREATE, POLL = "/v1/videos/generations", "/v1/tasks/{}"
+# Real seconds for the journal entries of the requests sent to be written: a write and its
+# answer take well under a millisecond on loopback.
+SETTLE = 0.2
 
 
-async def _round_trips(url: str, requests: int, concurrency: int) -> dict[str, float]:
-    """Redis commands sent per poll and per create, in-process (each command or script call
-    is one round trip: the store sends no pipelines)."""
-    from redis.asyncio import Redis
-
+async def _round_trips(url: str, requests: int, concurrency: int) -> dict[str, dict[str, float]]:
+    """Redis calls and writes to Redis per poll and per create, in-process."""
     from mockserver import Settings, create_app
+    from mockserver.store.connection import Connection, Link
 
-    sent = 0
-    original = Redis.execute_command
+    counts = {"calls": 0, "writes": 0}
+    call, transaction, write = Connection.call, Connection.transaction, Link._write
 
-    async def counted(self: Redis, *args: Any, **options: Any) -> Any:
-        nonlocal sent
-        sent += 1
-        return await original(self, *args, **options)
+    def counted_call(self: Connection, *args: Any) -> Any:
+        counts["calls"] += 1
+        return call(self, *args)
 
-    Redis.execute_command = counted  # type: ignore[method-assign]
+    def counted_transaction(self: Connection, *commands: Any) -> Any:
+        counts["calls"] += 1
+        return transaction(self, *commands)
+
+    def counted_write(self: Link) -> None:
+        counts["writes"] += 1
+        write(self)
+
+    Connection.call, Connection.transaction = counted_call, counted_transaction  # type: ignore[method-assign]
+    Link._write = counted_write  # type: ignore[method-assign]
     app = create_app(Settings(clock="manual", seed=1, store=url))
     transport = httpx.ASGITransport(app=app)
-    found: dict[str, float] = {}
+    found: dict[str, dict[str, float]] = {}
     async with httpx.AsyncClient(transport=transport, base_url="http://fake") as http:
         task = (await http.post(CREATE, headers=AUTH, json=EVOLINK_BODY)).json()["id"]
-        store = app.state.mock.engine.store
-        for name, call in (
+        for name, send in (
             ("create", lambda: http.post(CREATE, headers=AUTH, json=EVOLINK_BODY)),
             ("poll", lambda: http.get(POLL.format(task), headers=AUTH)),
         ):
             for label, width in (("one at a time", 1), (f"{concurrency} at a time", concurrency)):
-                await store._drain()  # journal entries of earlier requests are not counted
-                before = sent
+                await asyncio.sleep(SETTLE)  # the journal entries of earlier requests are written
+                before = dict(counts)
                 for _ in range(requests // width):
-                    await asyncio.gather(*(call() for _ in range(width)))
-                await store._drain()
-                found[f"{name}, {label}"] = round((sent - before) / (requests // width * width), 3)
+                    await asyncio.gather(*(send() for _ in range(width)))
+                await asyncio.sleep(SETTLE)  # and those of these requests
+                sent = requests // width * width
+                found[f"{name}, {label}"] = {k: round((counts[k] - before[k]) / sent, 3) for k in counts}
         await app.state.mock.runtime.stop()
-    Redis.execute_command = original  # type: ignore[method-assign]
+    Connection.call, Connection.transaction, Link._write = call, transaction, write  # type: ignore[method-assign]
     return found
 
 
@@ -75,8 +85,8 @@ def main() -> None:
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "round_trips.json").write_text(json.dumps(found, indent=2))
-    print("| Redis round trips per request | measured |\n|---|---:|")
-    print("\n".join(f"| {name} | {value} |" for name, value in found.items()))
+    print("| requests | Redis calls per request | writes to Redis per request |\n|---|---:|---:|")
+    print("\n".join(f"| {name} | {got['calls']} | {got['writes']} |" for name, got in found.items()))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,27 @@ def wrk_ratio(scenario: str, measure: str) -> Callable[[Report], float | None]:
     return figure
 
 
+def store_instructions(scenario: str) -> Callable[[Report], float | None]:
+    """The Redis store's instructions (1 worker) over the memory store's, in the same run."""
+    return lambda report: (
+        report.get("callgrind", {}).get("summary", {}).get("store_vs_memory", {}).get(scenario)
+    )
+
+
+def store_wrk_ratio(scenario: str) -> Callable[[Report], float | None]:
+    """The median over rounds of the Redis store's req/s (1 worker) over the memory store's."""
+
+    def figure(report: Report) -> float | None:
+        for row in report.get("comparisons", []):
+            pair = (row["scenario"], row["variant"], row["against_scenario"], row["against_variant"])
+            if pair == (scenario, "--store, 1 worker", scenario, "default flags"):
+                median: float = row["rps"]["median"]
+                return median
+        return None
+
+    return figure
+
+
 def of_default(section: str, key: str, tasks: int | None = None) -> Callable[[Report], float | None]:
     """A figure of the fake on its default flags (after exactly `tasks` tasks, if given)."""
 
@@ -114,6 +135,14 @@ TARGETS = [
     Target("wrk: aimlapi poll p99 <= 2x bare GET's", 2.0, True, "x", wrk_ratio("aimlapi poll", "p99")),
     Target("wrk: evolink create p99 <= 2x bare POST's", 2.0, True, "x", wrk_ratio("evolink create", "p99")),
     Target("wrk: aimlapi create p99 <= 2x bare POST's", 2.0, True, "x", wrk_ratio("aimlapi create", "p99")),
+    *(
+        Target(f"instructions: {name} on Redis <= 2.5x on memory", 2.5, True, "x", store_instructions(name))
+        for name in ("evolink poll", "aimlapi poll", "evolink create")
+    ),
+    *(
+        Target(f"wrk: {name} on Redis >= 0.5x memory's req/s", 0.5, False, "x", store_wrk_ratio(name))
+        for name in ("evolink poll", "aimlapi poll", "evolink create", "aimlapi create")
+    ),
     Target("start-up to first answer <= 0.3 s", 0.3, True, "s", of_default("startup", "seconds")),
     Target("idle RSS <= 50 MB", 50, True, "MB", of_default("memory", "idle_mb")),
     Target("RSS after 100,000 tasks <= 120 MB", 120, True, "MB", of_default("memory", "loaded_mb", 100_000)),

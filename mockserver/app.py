@@ -29,6 +29,7 @@ from mockserver.settings import MEMORY_STORE, REDIS_SCHEMES, Settings
 from mockserver.spec import Operation, Spec, load_spec
 from mockserver.store.base import Store
 from mockserver.store.memory import MemoryStore
+from mockserver.ui import handlers as ui_handlers
 from mockserver.upstream import recordings
 from mockserver.web.api import Api, Handler
 from mockserver.web.asgi import MockApp
@@ -43,11 +44,13 @@ if TYPE_CHECKING:
     from mockserver.upstream.upstreams import Upstreams
 
 FILE_OPERATION = "getResultVideo"
+UI = "ui"  # the dashboard's operations: pages of the control plane served without its token
+UI_OPERATIONS = frozenset({"getDashboard", "getDashboardAsset"})
 CONTROL_ERROR = "ControlError"  # openapi/control.yaml's error envelope
 # Sequence numbers a process takes from its store at a time: one store call (with a shared store,
 # a round trip) per block, not one per create. Alone on its store, a process numbers the same.
 ID_BLOCK = 1000
-REDIS_MISSING = "the Redis store needs redis-py: pip install 'videogen-mock[redis]'"
+REDIS_MISSING = "a shared store's events need redis-py: pip install 'videogen-mock[redis]'"
 
 
 def _memory(settings: Settings) -> Store:
@@ -55,11 +58,10 @@ def _memory(settings: Settings) -> Store:
 
 
 def _redis(settings: Settings) -> Store:
-    """redis-py is imported only for a Redis URL (the `[redis]` extra)."""
-    try:
-        from mockserver.store.redis import RedisStore
-    except ImportError as error:
-        raise RuntimeError(REDIS_MISSING) from error
+    """Imported only for a Redis URL. The store needs nothing installed (hiredis, in the
+    `[redis]` extra, makes it faster); the events between processes need redis-py (`build_events`)."""
+    from mockserver.store.redis import RedisStore
+
     return RedisStore(
         settings.store, journal_limit=settings.journal_limit, node_timeout=settings.node_timeout
     )
@@ -95,7 +97,10 @@ def build_events(settings: Settings, engine: Engine, store: Store) -> tuple[Hub,
     transport: Transport | None = None
     journal: JournalSource = StoreJournal(store)
     if settings.shared and store.heartbeat is not None:
-        from mockserver.events.redis import RedisEvents
+        try:
+            from mockserver.events.redis import RedisEvents
+        except ImportError as error:
+            raise RuntimeError(REDIS_MISSING) from error
         from mockserver.store.redis import DEFAULT_PREFIX
 
         transport = journal = RedisEvents(settings.store, getattr(store, "prefix", DEFAULT_PREFIX))
@@ -226,7 +231,8 @@ def create_app(
         )
         for slug, provider in registry.items()
     ]
-    control_ops = frozenset(specs[CONTROL].operations) - {FILE_OPERATION}
+    control_ops = frozenset(specs[CONTROL].operations) - {FILE_OPERATION} - UI_OPERATIONS
+    access = ControlAccess.of(settings)
     control = Api(
         CONTROL,
         specs[CONTROL],
@@ -236,8 +242,19 @@ def create_app(
         journaled=False,
         guarded=False,
         error_schema=CONTROL_ERROR,
-        access=ControlAccess.of(settings),
+        access=access,
         json_any_type=True,
+    )
+    ui = Api(
+        UI,
+        specs[CONTROL],
+        ControlDialect(),
+        _handlers(ui_handlers, (specs[CONTROL].operations[op] for op in UI_OPERATIONS)),
+        operations=UI_OPERATIONS,
+        journaled=False,
+        guarded=False,
+        error_schema=CONTROL_ERROR,
+        access=access.for_pages(),
     )
     files = Api(
         FILES,
@@ -248,7 +265,7 @@ def create_app(
         guarded=False,
         error_schema=CONTROL_ERROR,
     )
-    apis += [control, files]
+    apis += [control, ui, files]
 
     def endpoint(api: Api, op: Operation) -> Endpoint:
         """The operation's endpoint: forwarded for a proxied provider, else the fake's handler."""

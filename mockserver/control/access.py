@@ -40,10 +40,16 @@ def control_token(settings: Settings) -> str | None:
 class ControlAccess:
     token: str | None
     known: frozenset[str]
+    # A page of the fake's own (the dashboard) is served without the token: a browser cannot
+    # send a header when it opens a page, so the page asks for the token and sends it itself.
+    page: bool = False
 
     @classmethod
     def of(cls, settings: Settings) -> ControlAccess:
         return cls(control_token(settings), known_hosts(settings))
+
+    def for_pages(self) -> ControlAccess:
+        return ControlAccess(self.token, self.known, page=True)
 
     def __call__(self, scope: MutableMapping[str, Any], headers: dict[bytes, bytes]) -> ApiError | None:
         """Why this request may not use the control plane (as the answer), or None."""
@@ -58,6 +64,8 @@ class ControlAccess:
             if not name or not reached_by(scope, name, self.known):
                 return ApiError(403, message=f"requests from origin {origin.decode('latin-1')!r} are refused")
         if self.token is not None:
+            if self.page:
+                return None
             sent = headers.get(TOKEN_HEADER, b"")
             if not hmac.compare_digest(sent, self.token.encode()):
                 return ApiError(

@@ -255,12 +255,15 @@ redis.call('HDEL', P .. 'windows', key)
 return #ids
 """
 
-# ARGV[2]: the journal's cap; then entries, each numbered here.
+# ARGV[2]: the journal's cap; then entries, each numbered here: the batch's numbers taken at
+# once, its entries pushed 1,000 at a time (Lua's stack bounds `unpack`).
 RECORD = """
 local P = ARGV[1]
-for i = 3, #ARGV do
-  local seq = redis.call('INCR', P .. 'journal:seq')
-  redis.call('RPUSH', P .. 'journal', seq .. ' ' .. ARGV[i])
+local first = redis.call('INCRBY', P .. 'journal:seq', #ARGV - 2) - (#ARGV - 2)
+local entries = {}
+for i = 3, #ARGV do entries[i - 2] = (first + i - 2) .. ' ' .. ARGV[i] end
+for i = 1, #entries, 1000 do
+  redis.call('RPUSH', P .. 'journal', unpack(entries, i, math.min(i + 999, #entries)))
 end
 redis.call('LTRIM', P .. 'journal', -tonumber(ARGV[2]), -1)
 """

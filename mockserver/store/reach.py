@@ -1,8 +1,8 @@
 """A shared store's coming and going: what a store that is down or out of reach raises, the
 neutral `StoreUnavailable` its verbs raise instead, and one log line when it goes away and one
-when it is back (redis-py reconnects by itself on the next command).
+when it is back (the connection opens again by itself on the next command).
 
-Store layer: imports the engine's errors and redis-py's exceptions.
+Store layer: imports the engine's errors only.
 """
 
 from __future__ import annotations
@@ -13,16 +13,10 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 from urllib.parse import urlsplit
 
-import redis.exceptions
-
 from mockserver.engine.errors import StoreUnavailable
 
-# Seconds to connect and to wait for a reply, where the store's URL does not say
-# (`?socket_connect_timeout=...&socket_timeout=...`): a store that stops answering gets
-# answers of 503 after this long, not requests that hang.
-CONNECT_TIMEOUT, REPLY_TIMEOUT = 2.0, 5.0
-# What a store that is down or out of reach raises (redis-py wraps most socket errors itself).
-UNREACHABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+# What a store that is down or out of reach raises (`connection.py`): refused, lost, timed out.
+UNREACHABLE = (OSError,)
 logger = logging.getLogger("mockserver.store")
 
 

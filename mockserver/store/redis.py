@@ -1,23 +1,21 @@
 """The shared store: one Redis (or Valkey) server holds every process's state, so several
 `mockserver` processes, or workers, serve one fake.
 
-Store layer: imports the engine's records, the codec, the Lua scripts and redis-py (an optional
-dependency: `pip install 'videogen-mock[redis]'`). Verbs that read then write are one Lua
-script each (`store/lua.py`): a poll costs one round trip, a create one or two. Journal entries
-are written in batches, a moment after their answers. Fake-time deadlines are data (the
-`timers` sorted set), never key expiry; only heartbeats expire, in real time.
+Store layer: imports the engine's records, the codec and the store's own connection
+(`connection.py`, which speaks Redis's protocol itself: in C with hiredis, `pip install
+'videogen-mock[redis]'`, else in Python). Verbs that read then write are one Lua script each
+(`lua.py`): a create is one call; a poll is one transaction of three reads where its gate only
+reads (no rate limit, no fault rule), else one script. Journal entries are written in batches,
+a moment after their answers (`batches.py`). Fake-time deadlines are data (the `timers` sorted
+set), never key expiry; only heartbeats expire, in real time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any, cast
-
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.commands.core import AsyncScript
 
 from mockserver.engine.clock import ClockState
 from mockserver.engine.deliveries import Delivery
@@ -27,32 +25,17 @@ from mockserver.engine.journal import JournalEntry, JournalFields, JournalQuery,
 from mockserver.engine.tasks import Task
 from mockserver.engine.timers import Timer
 from mockserver.loops import LoopMark
-from mockserver.store import codec, lua
+from mockserver.store import address, codec
+from mockserver.store.batches import Batches
+from mockserver.store.connection import Connection
 from mockserver.store.memory import DEFAULT_JOURNAL_LIMIT
-from mockserver.store.reach import CONNECT_TIMEOUT, REPLY_TIMEOUT, UNREACHABLE, Reach, reaching
+from mockserver.store.reach import UNREACHABLE, Reach, reaching
+from mockserver.store.resp import ReplyError
+from mockserver.store.scripts import SCRIPTS, SOURCES, lost
 
 DEFAULT_PREFIX = "mockserver:"
 DEFAULT_NODE_TIMEOUT = 5.0  # real seconds without a heartbeat before a node counts as gone
 PAGE_SIZE = 500
-# Connections a process opens to Redis at most; requests beyond wait for one to be free (a
-# burst of requests must queue, not fail).
-MAX_CONNECTIONS = 64
-SCRIPTS = (
-    "ADMIT",
-    "READ_TASK",
-    "INSERT_TASK",
-    "SAVE_CLOCK",
-    "RESET",
-    "TASK_BY_MEDIA",
-    "SWAP",
-    "PUT_DELIVERY",
-    "PAGE",
-    "PRUNE",
-    "RECORD",
-    "FORGET",
-    "CLAIM_DUE",
-    "RELEASE",
-)
 logger = logging.getLogger("mockserver.store")
 _INSERTS = {b"done": Insert.DONE, b"taken": Insert.TAKEN, b"no_credits": Insert.NO_CREDITS}
 
@@ -84,77 +67,73 @@ class RedisStore:
     ) -> None:
         self.url, self.prefix = url, prefix
         self.heartbeat: float | None = node_timeout / 3
-        self._journal_limit = journal_limit
-        self._lifetime_ms = str(max(1, round(node_timeout * 1000)))
-        self._redis: Redis | None = None
-        self._scripts: dict[str, AsyncScript] = {}
-        self._here = LoopMark()  # the loop the client belongs to (`loops.py`: asked cheaply)
+        self._lifetime_ms = max(1, round(node_timeout * 1000))
+        self._connection: Connection | None = None
+        self._here = LoopMark()  # the loop the connection belongs to (`loops.py`: asked cheaply)
         self._node = "0"
-        self._pending: list[bytes] = []  # journal entries not yet written
-        self._flushing: asyncio.Task[None] | None = None
         self.reach = Reach(url)  # the store's coming and going, for people
+        self._batches = Batches(prefix, journal_limit, self.reach)  # journal entries on their way
 
     # -- connection ----------------------------------------------------------------------
 
-    def _conn(self) -> Redis:
-        """This loop's client: redis-py's connections belong to the loop that made them."""
-        if self._redis is not None and self._here.here():  # the usual case, asked every command
-            return self._redis
+    def _conn(self) -> Connection:
+        """This loop's connection: a connection belongs to the loop that made it."""
+        connection = self._connection
+        if connection is not None and self._here.here():  # the usual case, asked every command
+            return connection
         loop = asyncio.get_running_loop()
-        if self._redis is None or self._here.loop is not loop:
-            pool = BlockingConnectionPool.from_url(
-                self.url,
-                max_connections=MAX_CONNECTIONS,
-                timeout=None,
-                socket_connect_timeout=CONNECT_TIMEOUT,
-                socket_timeout=REPLY_TIMEOUT,
-            )
-            self._redis = Redis.from_pool(pool)
+        if connection is None or self._here.loop is not loop:
+            # The URL is read here, so a wrong one fails the start-up (`open`) with its reason.
+            connection = self._connection = Connection(address.parse(self.url), SOURCES)
             self._here.set(loop)
-            self._scripts = {name: self._redis.register_script(getattr(lua, name)) for name in SCRIPTS}
-        return self._redis
+        return connection
 
-    async def _run(self, script: str, *args: Any) -> Any:
-        self._conn()
-        return await self._scripts[script](args=[self.prefix, *args])
+    async def _run(self, name: str, *args: Any) -> Any:
+        connection, script = self._conn(), SCRIPTS[name]
+        try:
+            return await connection.call("EVALSHA", script.sha, 0, self.prefix, *args)
+        except ReplyError as error:
+            if not lost(error):
+                raise
+        return await connection.call("EVAL", script.source, 0, self.prefix, *args)
 
     def _key(self, name: str) -> str:
         return self.prefix + name
 
     @reaching
     async def open(self) -> None:
-        await self._conn().ping()
+        await self._conn().call("PING")
 
     async def close(self) -> None:
-        redis = self._redis
-        if redis is not None and self._here.loop is asyncio.get_running_loop():
+        connection = self._connection
+        if connection is not None and self._here.loop is asyncio.get_running_loop():
             try:
-                await self._drain()
-                await self._run("RELEASE", self._node)
+                self._batches.send(connection)
+                await self._run("RELEASE", self._node)  # answered after the journal's writes
             except UNREACHABLE:  # a store that is gone holds no claims of this process to release
                 pass
             finally:
-                await redis.aclose()
-        self._redis = None
+                await connection.close()
+        self._connection = None
 
     @reaching
     async def join(self) -> int:
-        node: int = await self._conn().incr(self._key("nodes"))
+        node: int = await self._conn().call("INCR", self._key("nodes"))
         self._node = str(node)
         return node
 
     @reaching
     async def beat(self) -> None:
-        await self._conn().set(self._key(f"alive:{self._node}"), b"1", px=int(self._lifetime_ms))
+        await self._conn().call("SET", self._key(f"alive:{self._node}"), b"1", "PX", self._lifetime_ms)
 
     @reaching
     async def reset(self, clock: ClockState) -> None:
-        await self._drain()  # entries on their way must land before the reset, not after it
+        self._batches.send(self._conn())  # entries on their way land before the reset, not after it
         await self._run("RESET", clock.version, codec.encode_clock(clock))
 
     @reaching
     async def forget(self, key: str) -> int:
-        await self._drain()  # the key's entries still pending go too
+        self._batches.send(self._conn())  # the key's entries still pending go too
         forgotten: int = await self._run("FORGET", key)
         return forgotten
 
@@ -162,7 +141,7 @@ class RedisStore:
 
     @reaching
     async def load_clock(self) -> ClockState | None:
-        raw = await self._conn().hget(self._key("clock"), "s")
+        raw = await self._conn().call("HGET", self._key("clock"), "s")
         return None if raw is None else codec.decode_clock(raw)
 
     @reaching
@@ -171,11 +150,11 @@ class RedisStore:
 
     @reaching
     async def reserve(self, purpose: str, count: int) -> int:
-        last: int = await self._conn().hincrby(self._key("seq"), purpose, count)
+        last: int = await self._conn().call("HINCRBY", self._key("seq"), purpose, count)
         return last - count + 1
 
     async def tally(self, name: str) -> int:
-        count: int = await self._conn().hincrby(self._key("tallies"), name, 1)  # not a RESET key
+        count: int = await self._conn().call("HINCRBY", self._key("tallies"), name, 1)  # not a RESET key
         return count
 
     # -- requests and tasks --------------------------------------------------------------
@@ -208,6 +187,17 @@ class RedisStore:
 
     @reaching
     async def read_task(self, gate: Gate, task_id: str) -> tuple[Admission, Task | None]:
+        # Outside any rate limit and with no fault rule waiting, the gate only reads: the clock's
+        # version, the rules and the task read together (a transaction costs Redis a fraction of
+        # a script) decide; else, or with a stale clock, the script does.
+        if not (gate.limited and gate.per_minute > 0):
+            version, rules, raw = await self._conn().transaction(
+                ("HGET", self._key("clock"), "v"),
+                ("LLEN", self._key("rules")),
+                ("HGET", self._key("tasks"), task_id),
+            )
+            if not rules and (version is None or int(version) == gate.clock_version):
+                return ADMITTED, None if raw is None else codec.decode_task(raw)
         admission, reply = await self._gated("READ_TASK", gate, task_id)
         if not admission.admitted or reply[2] is None:
             return admission, None
@@ -236,7 +226,7 @@ class RedisStore:
 
     @reaching
     async def task(self, task_id: str) -> Task | None:
-        raw = await self._conn().hget(self._key("tasks"), task_id)
+        raw = await self._conn().call("HGET", self._key("tasks"), task_id)
         return None if raw is None else codec.decode_task(raw)
 
     @reaching
@@ -270,7 +260,7 @@ class RedisStore:
 
     @reaching
     async def count_tasks(self) -> int:
-        count: int = await self._conn().hlen(self._key("tasks"))
+        count: int = await self._conn().call("HLEN", self._key("tasks"))
         return count
 
     @reaching
@@ -280,65 +270,36 @@ class RedisStore:
 
     @reaching
     async def spent(self, key: str, provider: str) -> float:
-        raw = await self._conn().hget(self._key("spent"), _account(key, provider))
+        raw = await self._conn().call("HGET", self._key("spent"), _account(key, provider))
         return 0.0 if raw is None else float(raw)
 
     # -- fault rules ---------------------------------------------------------------------
 
     @reaching
     async def add_rule(self, rule: FaultRule) -> None:
-        await self._conn().rpush(self._key("rules"), codec.encode_rule(rule))
+        await self._conn().call("RPUSH", self._key("rules"), codec.encode_rule(rule))
 
     @reaching
     async def rules(self) -> list[FaultRule]:
-        return [codec.decode_rule(raw) for raw in await self._conn().lrange(self._key("rules"), 0, -1)]
+        return [
+            codec.decode_rule(raw) for raw in await self._conn().call("LRANGE", self._key("rules"), 0, -1)
+        ]
 
     @reaching
     async def clear_rules(self) -> None:
-        await self._conn().delete(self._key("rules"))
+        await self._conn().call("DEL", self._key("rules"))
 
     # -- the journal ---------------------------------------------------------------------
 
     def record(self, fields: JournalFields) -> None:
-        self._pending.append(codec.encode_entry(entry_of(fields)))
-        flushing = self._flushing
-        if flushing is not None and flushing.get_loop() is self._here.loop and self._here.here():
-            return  # the usual case under load: a flush is under way on this loop
-        loop = asyncio.get_running_loop()
-        if flushing is None or flushing.get_loop() is not loop:
-            self._flushing = loop.create_task(self._flush())
-
-    async def _flush(self) -> None:
-        """Write what is pending in one script call, and what came meanwhile in the next."""
-        try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                sent_at = self.reach.changes
-                try:
-                    await self._run("RECORD", self._journal_limit, *batch)
-                except UNREACHABLE as error:  # the answers went out; their entries are lost
-                    self.reach.failed(error, sent_at)
-                except Exception:
-                    logger.exception("could not write %d journal entries", len(batch))
-                else:
-                    self.reach.worked(sent_at)
-        finally:
-            if self._flushing is asyncio.current_task():
-                self._flushing = None
-
-    async def _drain(self) -> None:
-        flushing = self._flushing
-        if flushing is not None and flushing.get_loop() is asyncio.get_running_loop():
-            with contextlib.suppress(Exception):
-                await asyncio.shield(flushing)
-        if self._pending:
-            await self._flush()
+        self._batches.add(codec.encode_entry(entry_of(fields)), self._conn())
 
     @reaching
     async def journal(self, query: JournalQuery) -> list[JournalEntry]:
-        await self._drain()
+        connection = self._conn()
+        self._batches.send(connection)
         entries = []
-        for raw in await self._conn().lrange(self._key("journal"), 0, -1):
+        for raw in await connection.call("LRANGE", self._key("journal"), 0, -1):
             seq, _, document = cast(bytes, raw).partition(b" ")
             entry = codec.decode_entry(document)._replace(seq=int(seq))
             if query.matches(entry):
@@ -353,7 +314,7 @@ class RedisStore:
 
     @reaching
     async def delivery(self, delivery_id: str) -> Delivery | None:
-        raw = await self._conn().hget(self._key("deliveries"), delivery_id)
+        raw = await self._conn().call("HGET", self._key("deliveries"), delivery_id)
         return None if raw is None else codec.decode_delivery(raw)
 
     @reaching
@@ -388,13 +349,14 @@ class RedisStore:
     @reaching
     async def schedule(self, timers: Sequence[Timer]) -> None:
         if timers:
-            pairs = {codec.encode_timer(t): t.when for t in timers}
-            await self._conn().zadd(self._key("timers"), pairs)
+            pairs = {codec.encode_timer(t): t.when for t in timers}  # one equal to another merges
+            scored = [part for timer, when in pairs.items() for part in (_number(when), timer)]
+            await self._conn().call("ZADD", self._key("timers"), *scored)
 
     @reaching
     async def next_due(self) -> float | None:
-        first = await self._conn().zrange(self._key("timers"), 0, 0, withscores=True)
-        return float(first[0][1]) if first else None
+        first = await self._conn().call("ZRANGE", self._key("timers"), 0, 0, "WITHSCORES")
+        return float(first[1]) if first else None
 
     @reaching
     async def claim_due(self, now: float, limit: int) -> list[Timer]:
@@ -404,4 +366,6 @@ class RedisStore:
     @reaching
     async def finish(self, timers: Sequence[Timer]) -> None:
         if timers:
-            await self._conn().zrem(self._key(f"claims:{self._node}"), *map(codec.encode_timer, timers))
+            await self._conn().call(
+                "ZREM", self._key(f"claims:{self._node}"), *map(codec.encode_timer, timers)
+            )

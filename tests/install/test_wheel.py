@@ -109,7 +109,7 @@ def test_the_plain_install_brings_the_fake_and_the_client_and_no_test_tools(
     assert where.stdout.startswith(str(venv.root))  # the wheel's, not this tree's
 
 
-def test_the_fake_from_the_wheel_serves_its_specs_and_videos_outside_the_repository(
+def test_the_fake_from_the_wheel_serves_its_specs_videos_and_dashboard_outside_the_repository(
     venv: Venv, tmp_path: Path
 ) -> None:
     with venv.fake(tmp_path, "--clock", "manual") as base, httpx.Client(base_url=base, timeout=10) as http:
@@ -126,7 +126,9 @@ def test_the_fake_from_the_wheel_serves_its_specs_and_videos_outside_the_reposit
         ).json()
         done = http.post(f"/__mock/tasks/{task['id']}/complete").json()
         video = http.get(done["result_url"])
+        page, script = http.get("/__mock/ui"), http.get("/__mock/ui/app.js")  # package data
     assert health == {"status": "ok"} and spec["openapi"].startswith("3.1")
+    assert page.headers["content-type"].startswith("text/html") and script.status_code == 200
     assert video.headers["content-type"] == "video/mp4" and len(video.content) > 1000
     assert venv.run("mockserver", "--version", cwd=tmp_path).stdout.startswith("mockserver, version ")
 

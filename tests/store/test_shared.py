@@ -74,3 +74,16 @@ async def test_a_stale_clock_gets_the_stored_one_and_nothing_is_done(pair: Calla
     fresh = replace(stale, now=180.0, clock_version=2)
     assert (await store.admit(fresh)).admitted
     assert (await store.admit(fresh)).wait == 60  # the one request this minute was the one above
+
+
+async def test_a_read_outside_any_rate_limit_with_a_stale_clock_gets_the_stored_one(
+    pair: Callable[[], RedisStore],
+) -> None:
+    store = pair()
+    moved = ClockState("manual", 1.0, 180.0, 0.0, version=2)
+    assert await store.save_clock(moved) == moved
+    unlimited = Gate("getTaskDetail", "sha256:k", False, 0, 100.0, clock_version=1, seed=0)
+    admission, task = await store.read_task(unlimited, "task-1")
+    assert admission.clock == moved and task is None
+    admission, task = await store.read_task(replace(unlimited, clock_version=2), "task-1")
+    assert admission.admitted and admission.clock is None and task is None
