@@ -47,8 +47,9 @@ FILE_OPERATION = "getResultVideo"
 UI = "ui"  # the dashboard's operations: pages of the control plane served without its token
 UI_OPERATIONS = frozenset({"getDashboard", "getDashboardAsset"})
 CONTROL_ERROR = "ControlError"  # openapi/control.yaml's error envelope
-# Sequence numbers a process takes from a shared store at a time: one round trip per block.
-SHARED_ID_BLOCK = 1000
+# Sequence numbers a process takes from its store at a time: one store call (with a shared store,
+# a round trip) per block, not one per create. Alone on its store, a process numbers the same.
+ID_BLOCK = 1000
 REDIS_MISSING = "a shared store's events need redis-py: pip install 'videogen-mock[redis]'"
 
 
@@ -174,7 +175,7 @@ def create_app(
         keys=settings.keys,
         accept_any_key=settings.accept_any_key,
         manual_start=settings.clock_start,
-        id_block=1 if store.heartbeat is None else SHARED_ID_BLOCK,
+        id_block=ID_BLOCK,
     )
     guard = CallbackGuard(settings.allow_callback_hosts, resolver)
     specs = {slug: provider.spec(settings) for slug, provider in registry.items()}

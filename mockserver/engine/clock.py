@@ -45,15 +45,19 @@ def starting_state(mode: str, speed: float, manual_start: float) -> ClockState:
 class Clock:
     """Reads the current fake time from a ClockState, monotonically within this process."""
 
-    __slots__ = ("_mono", "_wall", "state")
+    __slots__ = ("_manual", "_origin", "_speed", "state")
 
     def __init__(self, state: ClockState) -> None:
         self.set(state)
 
     def set(self, state: ClockState) -> None:
         self.state = state
-        # Elapsed real time is measured on the monotonic clock from here on.
-        self._wall, self._mono = time.time(), time.monotonic()
+        # Elapsed real time is measured on the monotonic clock from here on: fake time is
+        # `_origin` plus its reading times the speed, worked out here once per state rather
+        # than on each of a request's reads.
+        wall, mono = time.time(), time.monotonic()
+        self._manual, self._speed = state.mode == "manual", state.speed
+        self._origin = state.fake + (wall - state.wall - mono) * state.speed
 
     @property
     def mode(self) -> str:
@@ -64,10 +68,9 @@ class Clock:
         return self.state.speed
 
     def now(self) -> float:
-        state = self.state
-        if state.mode == "manual":
-            return state.fake
-        return state.fake + (self._wall - state.wall + time.monotonic() - self._mono) * state.speed
+        if self._manual:
+            return self.state.fake
+        return self._origin + time.monotonic() * self._speed
 
     def real_seconds(self, fake_seconds: float) -> float | None:
         """Real seconds until `fake_seconds` of fake time pass by themselves; None if never."""

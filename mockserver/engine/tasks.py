@@ -214,7 +214,7 @@ class Task(NamedTuple):  # a tuple: made on every create, 4x faster than a froze
         if self.script is not None:
             first = self.script.observations[0]
             return Snapshot(first.status, first.progress, first.remaining, None, None, first.word)
-        return Snapshot(TaskStatus.QUEUED, 0, round(self.natural_end - self.created_at), None, None)
+        return Snapshot(TaskStatus.QUEUED, 0, round(self.queue_seconds + self.run_seconds), None, None)
 
     def _replayed(self, now: float) -> Snapshot:
         """What its recording showed at the same offset from creation."""

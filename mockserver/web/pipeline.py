@@ -71,6 +71,12 @@ class Call:
         self.snapshot = self.fake.engine.observe(task)
         return self.snapshot
 
+    def created(self, task: Task) -> Snapshot:
+        """The task as the create that made it answers it (`Task.as_created`; the journal shows
+        the same, without a look at the clock)."""
+        self.snapshot = task.as_created()
+        return self.snapshot
+
     @property
     def settings(self) -> Settings:
         return self.fake.settings
@@ -341,11 +347,11 @@ class Endpoint:
         """The triggers in the headers and the prompt: a fault (`[mock:fault=...]`), the task's
         plan (`X-Mock-Fail`, `[mock:fail=...]`: a failure or a stall) and callback chaos
         (`X-Mock-Callback`, `[mock:callback=...]`); a header wins over a directive."""
-        found = {
-            trigger: (raw, HEADERS[trigger])
-            for trigger, name in PLAN_HEADERS
-            if (raw := call.header(name)) is not None
-        }
+        found: dict[Trigger, tuple[str, str]] = {}  # a loop: a comprehension is a call of its own
+        for trigger, name in PLAN_HEADERS:
+            sent = call.headers.get(name)
+            if sent is not None:
+                found[trigger] = (sent.decode("latin-1"), HEADERS[trigger])
         prompt = call.body.get("prompt") if isinstance(call.body, dict) else None
         if isinstance(prompt, str) and "[mock:" in prompt:
             for name, value in DIRECTIVE.findall(prompt):

@@ -61,6 +61,17 @@ async def test_an_entry_keeps_what_was_asked_and_what_was_answered() -> None:
         assert secret not in str(entry)
 
 
+async def test_a_create_is_journaled_with_the_status_it_answered_when_the_task_skips_the_queue() -> None:
+    # With no queue the task is running as soon as it exists, but the create answers it as
+    # created (queued): the journal shows the status as answered, as control.yaml says.
+    async with client(make_app(queue_seconds=0)) as http:
+        evolink = await http.post(EVOLINK_CREATE, headers=AUTH, json=evolink_body())
+        aimlapi = await http.post(AIMLAPI_PATH, headers=AUTH, json=aimlapi_body())
+        entries = await journal(http)
+    assert evolink.json()["status"] == "pending" and aimlapi.json()["status"] == "queued"
+    assert [entry["task_status"] for entry in entries] == ["queued", "queued"]
+
+
 async def test_bodies_are_capped_but_their_length_is_kept() -> None:
     async with client(make_app(journal_body_bytes=32)) as http:
         body = evolink_body(prompt="x" * 1000)
@@ -168,18 +179,23 @@ async def test_a_whole_reset_still_forgets_everything() -> None:
 
 
 async def test_the_memory_store_keeps_entries_packed_out_of_the_collectors_sight() -> None:
-    # A tuple per entry was walked by every young collection: 10-20 ms pauses under load.
-    class Word(str):  # a kind marshal does not take: kept as a plain tuple, read back the same
+    # A tuple per entry was walked by every young collection: 10-20 ms pauses under load. Packed,
+    # every field reads back exactly: floats to the last bit, newlines in the body and the
+    # headers, a subclass of str as the string it holds.
+    class Word(str):
         pass
 
     store = MemoryStore(journal_limit=10)
-    plain = JournalEntry(0, 1.0, 2.0, "GET", "/v1/tasks/x", "", "evolink", "op", "k1", 200, 0.5,
-                         None, "x", "running", None, b"host: a", "", 0)  # fmt: skip
-    odd = plain._replace(method=Word("POST"), key="k2")
-    store.record(fields_of(plain))
-    store.record(fields_of(odd))
+    plain = JournalEntry(0, 1767225600.1234567, 0.1 + 0.2, Word("GET"), "/v1/tasks/x", "a=1", "evolink",
+                         "op", "k1", 200, 1e-300, None, "x", "running", None, b"host: a\r\nx-note: b\nc",
+                         'say "hi"\nbye', 12)  # fmt: skip
+    odd = plain._replace(path="/v1/tasks/\udcff", key="k2")  # a lone surrogate: JSON cannot carry it
+    paired = plain._replace(headers=[("host", "a")], key="k3")  # not as sent
+    for entry in (plain, odd, paired):
+        store.record(fields_of(entry))
     assert isinstance(store._journal[0], bytes) and not gc.is_tracked(store._journal[0])
-    assert isinstance(store._journal[1], tuple)
-    assert await store.journal(JournalQuery()) == [plain._replace(seq=1), odd._replace(seq=2)]
+    assert isinstance(store._journal[1], tuple) and isinstance(store._journal[2], tuple)  # kept as they are
+    read = await store.journal(JournalQuery())
+    assert read == [plain._replace(seq=1), odd._replace(seq=2), paired._replace(seq=3)]
     await store.forget("k1")
-    assert [entry.method for entry in await store.journal(JournalQuery())] == ["POST"]
+    assert [entry.key for entry in await store.journal(JournalQuery())] == ["k2", "k3"]

@@ -27,7 +27,7 @@ async def create_generation(call: Call) -> Response:
             origin=call.base_url,
         )
     )
-    return json_response(wire.render_created(task), call.settings.aimlapi_create_status)
+    return json_response(wire.render_created(task, call.created(task)), call.settings.aimlapi_create_status)
 
 
 async def get_generation(call: Call) -> Response:

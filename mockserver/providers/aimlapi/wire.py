@@ -83,8 +83,8 @@ def observed(body: Any, offset: float) -> tuple[Observation, Failure | None] | N
     return Observation(offset, status, progress, None, None if usual else word), failure
 
 
-def render_created(task: Task) -> dict[str, Any]:
-    created = task.as_created()
+def render_created(task: Task, created: Snapshot) -> dict[str, Any]:
+    """The create answer shows the task as created (`Task.as_created`)."""
     return {"id": task.id, "status": created.word or STATUS_WORDS[created.status], "meta": meta(task)}
 
 

@@ -41,7 +41,7 @@ async def create_video_generation(call: Call) -> Response:
             origin=call.base_url,
         )
     )
-    return json_response(wire.render_created(task))
+    return json_response(wire.render_created(task, call.created(task)))
 
 
 async def get_task_detail(call: Call) -> Response:

@@ -154,9 +154,8 @@ def observed(body: Any, offset: float) -> tuple[Observation, Failure | None] | N
     return Observation(offset, status, progress, remaining, None if usual else word), failure
 
 
-def render_created(task: Task) -> dict[str, Any]:
-    """The create answer shows the task as created: pending, progress 0."""
-    created = task.as_created()
+def render_created(task: Task, created: Snapshot) -> dict[str, Any]:
+    """The create answer shows the task as created (`Task.as_created`): pending, progress 0."""
     info: dict[str, Any] = {"can_cancel": created.status is TaskStatus.QUEUED}
     if created.remaining is not None:
         info["estimated_time"] = created.remaining
